@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/preprocessing.h"
+
+namespace wb {
+
+struct DataConfig {
+    /// Dataset folder; empty means the bundled demo dataset.
+    std::string root;
+    /// Used only when the folder has no phase folders (see SplitOptions).
+    double val_fraction = 0.1;
+    double test_fraction = 0.1;
+    std::uint64_t split_seed = 42;
+    /// Background decoding threads of the loader.
+    int workers = 2;
+    /// Memory cache of decoded images, in MiB.
+    int cache_mb = 1024;
+    bool verify_decode = true;
+};
+
+struct ModelConfig {
+    /// One of available_models().
+    std::string arch = "small_cnn";
+};
+
+struct OptimizerConfig {
+    /// "sgd", "adam" or "adamw".
+    std::string type = "sgd";
+    double lr = 0.01;
+    double momentum = 0.9;  ///< SGD only
+    bool nesterov = false;  ///< SGD only
+    double weight_decay = 5e-4;
+    double beta1 = 0.9;  ///< Adam and AdamW
+    double beta2 = 0.999;
+    double eps = 1e-8;
+};
+
+/// Learning-rate schedule stepped once per optimizer step.
+struct ScheduleConfig {
+    /// "constant" or "step" (multiply by `gamma` every `step_epochs` epochs).
+    std::string policy = "constant";
+    int step_epochs = 7;
+    double gamma = 0.1;
+};
+
+/// Everything that defines a training run. Saved as experiment.yaml in the run folder; the
+/// same file given back reproduces the run.
+struct Experiment {
+    std::string name = "experiment";
+    DataConfig data;
+    ModelConfig model;
+    Preprocessing preprocessing;
+    OptimizerConfig optimizer;
+    ScheduleConfig schedule;
+    int epochs = 3;
+    int batch_size = 64;
+    std::uint64_t seed = 42;
+    /// Intra-op threads; 0 means the number of cores.
+    int threads = 0;
+    /// "cpu" or "cuda" (or "cuda:N").
+    std::string device = "cpu";
+    /// Folder that receives one run folder per run.
+    std::string runs_dir = "runs";
+
+    bool operator==(const Experiment& other) const;
+};
+
+/// The models the engine can build.
+const std::vector<std::string>& available_models();
+
+/// Parses an experiment. Every key is optional (defaults above); an unknown key, a wrong type
+/// or a bad value throws ConfigError with `source_name`, the line and the column.
+Experiment parse_experiment(const std::string& yaml_text, const std::string& source_name);
+Experiment load_experiment(const std::string& path);
+std::string to_yaml(const Experiment& experiment);
+void save_experiment(const Experiment& experiment, const std::string& path);
+
+/// Checks values that are fine one by one but not together; throws ConfigError.
+void validate(const Experiment& experiment);
+
+}  // namespace wb

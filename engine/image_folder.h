@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace wb {
+
+enum class Split { Train, Val, Test };
+const char* split_name(Split split);
+
+/// One labelled image (or, later, clip) on disk.
+struct Sample {
+    std::string path;
+    int label = 0;
+};
+
+/// A file that was found but not used, and why ("empty file", "not an image", "truncated",
+/// "cannot be decoded: ...").
+struct SkippedFile {
+    std::string path;
+    std::string reason;
+};
+
+/// How a single folder of classes is split when it has no train/val/test phase folders.
+/// The split is stratified (each class is split with the same fractions) and seeded.
+struct SplitOptions {
+    double val_fraction = 0.1;
+    double test_fraction = 0.1;
+    std::uint64_t seed = 42;
+    /// Decode every image while scanning, so that broken files are skipped before training
+    /// starts. Turning it off only checks names, sizes and file signatures.
+    bool verify_decode = true;
+};
+
+/// The result of scanning a dataset folder.
+struct DatasetScan {
+    std::string root;
+    /// True when the folder had train/ (and optionally val/, test/) phase folders.
+    bool phase_layout = false;
+    /// Class names, sorted; a label is an index into it.
+    std::vector<std::string> classes;
+    std::vector<Sample> train;
+    std::vector<Sample> val;
+    std::vector<Sample> test;
+    std::vector<SkippedFile> skipped;
+    /// Problems that do not stop training: a class folder with no images, a class present in
+    /// one phase but not another. Each message names the folder.
+    std::vector<std::string> warnings;
+
+    const std::vector<Sample>& split(Split s) const;
+    /// Images per class in one split, indexed by label.
+    std::vector<int> class_counts(Split s) const;
+    /// A few lines for a terminal: classes, counts per split, skipped files, warnings.
+    std::string summary() const;
+};
+
+/// Scans `root`: either phase folders (train/, val/, test/, each holding one folder per class)
+/// or one folder per class, which is then split with `options`. Hidden files, non-image files,
+/// empty, truncated and unreadable files are skipped and listed. Throws DataError when the
+/// folder does not exist or holds no usable image.
+DatasetScan scan_image_folder(const std::string& root, const SplitOptions& options = {});
+
+/// True for the file extensions OpenCV may read as images (case-insensitive).
+bool has_image_extension(const std::string& path);
+
+}  // namespace wb

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace wb {
+
+/// What a run reports while it goes. Every call comes from the thread that runs the engine;
+/// an implementation that feeds a GUI must hand the values over to its own thread.
+struct DatasetInfo {
+    std::string root;
+    std::vector<std::string> classes;
+    std::vector<int> train_counts, val_counts, test_counts;  ///< per class
+    int skipped = 0;
+    std::string summary;
+};
+
+struct RunInfo {
+    std::string run_dir;
+    std::string model;
+    long long parameters = 0;
+    int epochs = 0;
+    int iterations_per_epoch = 0;
+};
+
+struct IterationStats {
+    int epoch = 0;      ///< 0-based
+    int iteration = 0;  ///< within the epoch, 0-based
+    long long step = 0; ///< global optimizer step, 0-based
+    int iterations_per_epoch = 0;
+    double loss = 0;
+    double accuracy = 0;  ///< of this batch, in [0, 1]
+    double lr = 0;
+    double images_per_second = 0;
+    double eta_seconds = 0;  ///< to the end of the run
+};
+
+struct EpochStats {
+    int epoch = 0;  ///< 0-based
+    double train_loss = 0;
+    double train_accuracy = 0;
+    bool has_val = false;
+    double val_loss = 0;
+    double val_accuracy = 0;
+    double seconds = 0;
+    double eta_seconds = 0;
+    bool is_best = false;  ///< best validation accuracy so far (train accuracy without val)
+    int best_epoch = 0;
+};
+
+struct RunResult {
+    std::string run_dir;
+    /// "finished", "cancelled" or "failed".
+    std::string status;
+    std::string message;
+    int epochs_done = 0;
+    int best_epoch = -1;
+    double best_val_accuracy = 0;
+    bool has_test = false;
+    double test_loss = 0;
+    double test_accuracy = 0;
+    double seconds = 0;
+};
+
+enum class Level { Info, Warning, Error };
+
+class Observer {
+public:
+    virtual ~Observer() = default;
+    virtual void on_message(Level, const std::string&) {}
+    virtual void on_dataset(const DatasetInfo&) {}
+    virtual void on_run_started(const RunInfo&) {}
+    virtual void on_iteration(const IterationStats&) {}
+    virtual void on_epoch(const EpochStats&) {}
+    virtual void on_finished(const RunResult&) {}
+};
+
+}  // namespace wb
