@@ -1,1 +1,305 @@
-int main() { return 0; }
+// workbench-cli: the headless engine. Runs the same jobs as the window, from an experiment
+// YAML file or flags, and writes the same run folder. What a remote GPU box or a container runs.
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "engine/errors.h"
+#include "engine/experiment.h"
+#include "engine/idx.h"
+#include "engine/image_folder.h"
+#include "engine/trainer.h"
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+void on_signal(int) { g_cancel = true; }
+
+std::string clock_text(double seconds) {
+    int s = static_cast<int>(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600) {
+        std::snprintf(buf, sizeof buf, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+    } else {
+        std::snprintf(buf, sizeof buf, "%d:%02d", s / 60, s % 60);
+    }
+    return buf;
+}
+
+/// Prints progress: a bar redrawn in place on a terminal, plain lines otherwise (a log file,
+/// a container's output), at most one line every few seconds.
+class ConsoleObserver : public wb::Observer {
+public:
+    explicit ConsoleObserver(bool tty) : tty_(tty) {}
+
+    void on_message(wb::Level level, const std::string& text) override {
+        end_bar();
+        const char* tag = level == wb::Level::Error     ? "error: "
+                          : level == wb::Level::Warning ? "warning: "
+                                                        : "";
+        std::fprintf(stderr, "%s%s\n", tag, text.c_str());
+    }
+
+    void on_dataset(const wb::DatasetInfo& info) override {
+        std::printf("%s\n", info.summary.c_str());
+    }
+
+    void on_run_started(const wb::RunInfo& info) override {
+        std::printf("model %s, %lld parameters, %d epochs of %d iterations\n",
+                    info.model.c_str(), info.parameters, info.epochs, info.iterations_per_epoch);
+        std::fflush(stdout);
+    }
+
+    void on_iteration(const wb::IterationStats& it) override {
+        smoothed_ = it.iteration == 0 && it.epoch == 0 ? it.loss : 0.98 * smoothed_ + 0.02 * it.loss;
+        const auto now = std::chrono::steady_clock::now();
+        const double since = std::chrono::duration<double>(now - last_print_).count();
+        const bool last = it.iteration + 1 == it.iterations_per_epoch;
+        if (tty_) {
+            if (since < 0.1 && !last) {
+                return;
+            }
+            const int width = 30;
+            const int filled = (it.iteration + 1) * width / std::max(it.iterations_per_epoch, 1);
+            std::printf("\repoch %d [%s%s] %d/%d loss %.4f  %.0f img/s  ETA %s   ",
+                        it.epoch + 1, std::string(filled, '#').c_str(),
+                        std::string(width - filled, '.').c_str(), it.iteration + 1,
+                        it.iterations_per_epoch, smoothed_, it.images_per_second,
+                        clock_text(it.eta_seconds).c_str());
+            bar_open_ = true;
+        } else {
+            if (since < 10 && !last) {
+                return;
+            }
+            std::printf("epoch %d iteration %d/%d loss %.4f lr %.3g %.0f img/s ETA %s\n",
+                        it.epoch + 1, it.iteration + 1, it.iterations_per_epoch, smoothed_,
+                        it.lr, it.images_per_second, clock_text(it.eta_seconds).c_str());
+        }
+        std::fflush(stdout);
+        last_print_ = now;
+    }
+
+    void on_epoch(const wb::EpochStats& e) override {
+        end_bar();
+        std::printf("epoch %d: train loss %.4f acc %.2f%%", e.epoch + 1, e.train_loss,
+                    100 * e.train_accuracy);
+        if (e.has_val) {
+            std::printf(" | val loss %.4f acc %.2f%%", e.val_loss, 100 * e.val_accuracy);
+        }
+        std::printf(" | %.1f s%s\n", e.seconds, e.is_best ? " | best" : "");
+        std::fflush(stdout);
+    }
+
+    void on_finished(const wb::RunResult& r) override {
+        end_bar();
+        std::printf("%s after %d epochs in %.1f s", r.status.c_str(), r.epochs_done, r.seconds);
+        if (r.best_epoch >= 0) {
+            std::printf("; best epoch %d (val acc %.2f%%)", r.best_epoch + 1,
+                        100 * r.best_val_accuracy);
+        }
+        std::printf("\n");
+        if (r.has_test) {
+            std::printf("test: loss %.4f accuracy %.2f%% (best checkpoint)\n", r.test_loss,
+                        100 * r.test_accuracy);
+        }
+        if (!r.run_dir.empty()) {
+            std::printf("run folder: %s\n", r.run_dir.c_str());
+        }
+        std::fflush(stdout);
+    }
+
+private:
+    void end_bar() {
+        if (bar_open_) {
+            std::printf("\n");
+            bar_open_ = false;
+        }
+    }
+
+    bool tty_;
+    bool bar_open_ = false;
+    double smoothed_ = 0;
+    std::chrono::steady_clock::time_point last_print_{};
+};
+
+/// Flags that override the experiment file, applied only when given.
+struct TrainFlags {
+    std::string config;
+    std::string save_config;
+    wb::Experiment e;
+};
+
+void add_train_flags(CLI::App* cmd, TrainFlags& f) {
+    cmd->add_option("-c,--config", f.config, "Experiment YAML file")->check(CLI::ExistingFile);
+    cmd->add_option("--save-config", f.save_config,
+                    "Write the resulting experiment as YAML and exit without training");
+    cmd->add_option("-d,--data", f.e.data.root, "Dataset folder (default: the demo dataset)");
+    cmd->add_option("--val-fraction", f.e.data.val_fraction, "Validation fraction when split");
+    cmd->add_option("--test-fraction", f.e.data.test_fraction, "Test fraction when split");
+    cmd->add_option("--workers", f.e.data.workers, "Background decoding threads");
+    cmd->add_option("--cache-mb", f.e.data.cache_mb, "Decoded-image cache, MiB");
+    cmd->add_option("-m,--model", f.e.model.arch, "Architecture");
+    cmd->add_option("--optimizer", f.e.optimizer.type, "sgd, adam or adamw");
+    cmd->add_option("--lr", f.e.optimizer.lr, "Learning rate");
+    cmd->add_option("--momentum", f.e.optimizer.momentum, "SGD momentum");
+    cmd->add_option("--weight-decay", f.e.optimizer.weight_decay, "Weight decay");
+    cmd->add_option("--schedule", f.e.schedule.policy, "constant or step");
+    cmd->add_option("--step-epochs", f.e.schedule.step_epochs, "Step decay period, epochs");
+    cmd->add_option("--gamma", f.e.schedule.gamma, "Step decay factor");
+    cmd->add_option("-e,--epochs", f.e.epochs, "Epochs");
+    cmd->add_option("-b,--batch-size", f.e.batch_size, "Batch size");
+    cmd->add_option("--image-size", f.e.preprocessing.image_size, "Input side in pixels");
+    cmd->add_option("--channels", f.e.preprocessing.channels, "Input channels, 1 or 3");
+    cmd->add_option("--normalize", f.e.preprocessing.normalize, "none, imagenet or dataset");
+    cmd->add_flag("--hflip", f.e.preprocessing.hflip, "Random horizontal flips");
+    cmd->add_option("--random-crop", f.e.preprocessing.crop_padding,
+                    "Random crops with this padding");
+    cmd->add_option("--seed", f.e.seed, "Random seed");
+    cmd->add_option("--threads", f.e.threads, "Compute threads (0: all cores)");
+    cmd->add_option("--device", f.e.device, "cpu or cuda");
+    cmd->add_option("--runs", f.e.runs_dir, "Folder for run folders");
+    cmd->add_option("-n,--name", f.e.name, "Run name");
+}
+
+/// Starts from the config file (or defaults) and applies each flag the user gave.
+wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
+    wb::Experiment e = f.config.empty() ? wb::Experiment{} : wb::load_experiment(f.config);
+    auto given = [&](const char* name) { return cmd->get_option(name)->count() > 0; };
+    const wb::Experiment& g = f.e;
+    if (given("--data")) e.data.root = g.data.root;
+    if (given("--val-fraction")) e.data.val_fraction = g.data.val_fraction;
+    if (given("--test-fraction")) e.data.test_fraction = g.data.test_fraction;
+    if (given("--workers")) e.data.workers = g.data.workers;
+    if (given("--cache-mb")) e.data.cache_mb = g.data.cache_mb;
+    if (given("--model")) e.model.arch = g.model.arch;
+    if (given("--optimizer")) e.optimizer.type = g.optimizer.type;
+    if (given("--lr")) e.optimizer.lr = g.optimizer.lr;
+    if (given("--momentum")) e.optimizer.momentum = g.optimizer.momentum;
+    if (given("--weight-decay")) e.optimizer.weight_decay = g.optimizer.weight_decay;
+    if (given("--schedule")) e.schedule.policy = g.schedule.policy;
+    if (given("--step-epochs")) e.schedule.step_epochs = g.schedule.step_epochs;
+    if (given("--gamma")) e.schedule.gamma = g.schedule.gamma;
+    if (given("--epochs")) e.epochs = g.epochs;
+    if (given("--batch-size")) e.batch_size = g.batch_size;
+    if (given("--image-size")) e.preprocessing.image_size = g.preprocessing.image_size;
+    if (given("--channels")) e.preprocessing.channels = g.preprocessing.channels;
+    if (given("--normalize")) e.preprocessing.normalize = g.preprocessing.normalize;
+    if (given("--hflip")) e.preprocessing.hflip = true;
+    if (given("--random-crop")) {
+        e.preprocessing.random_crop = g.preprocessing.crop_padding >= 0;
+        e.preprocessing.crop_padding = g.preprocessing.crop_padding;
+    }
+    if (given("--seed")) e.seed = g.seed;
+    if (given("--threads")) e.threads = g.threads;
+    if (given("--device")) e.device = g.device;
+    if (given("--runs")) e.runs_dir = g.runs_dir;
+    if (given("--name")) e.name = g.name;
+    wb::validate(e);
+    return e;
+}
+
+int run_train(CLI::App* cmd, const TrainFlags& flags) {
+    wb::Experiment e = resolve_experiment(cmd, flags);
+    if (!flags.save_config.empty()) {
+        wb::save_experiment(e, flags.save_config);
+        std::printf("wrote %s\n", flags.save_config.c_str());
+        return 0;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    ConsoleObserver observer(isatty(STDOUT_FILENO));
+    wb::RunResult r = wb::train(e, observer, g_cancel);
+    if (r.status == "finished") {
+        return 0;
+    }
+    return r.status == "cancelled" ? 130 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Workbench: train image classifiers from a folder, headless"};
+    app.require_subcommand(1);
+
+    TrainFlags train_flags;
+    auto* train = app.add_subcommand("train", "Train a model (from --config and/or flags)");
+    add_train_flags(train, train_flags);
+
+    std::string scan_dir;
+    wb::SplitOptions scan_split;
+    auto* scan = app.add_subcommand("scan", "Scan a dataset folder and print its summary");
+    scan->add_option("folder", scan_dir, "Dataset folder")->required();
+    scan->add_option("--val-fraction", scan_split.val_fraction, "Validation fraction when split");
+    scan->add_option("--test-fraction", scan_split.test_fraction, "Test fraction when split");
+
+    std::string idx_images, idx_labels, idx_out, idx_classes = "numbers";
+    int idx_limit = 0;
+    auto* idx = app.add_subcommand("import-idx", "Write IDX files (MNIST family) as an image folder");
+    idx->add_option("--images", idx_images, "IDX images file (.gz or plain)")->required();
+    idx->add_option("--labels", idx_labels, "IDX labels file (.gz or plain)")->required();
+    idx->add_option("-o,--out", idx_out, "Output folder: one subfolder per class")->required();
+    idx->add_option("--classes", idx_classes, "Class folder names: numbers or fashion-mnist")
+        ->check(CLI::IsMember({"numbers", "fashion-mnist"}));
+    idx->add_option("--limit-per-class", idx_limit, "Keep at most N images per class");
+
+    std::string fm_src = "/usr/share/datasets/fashion-mnist", fm_out;
+    auto* fm = app.add_subcommand("import-fashion-mnist",
+                                  "Write Debian's Fashion-MNIST as OUT/train and OUT/test");
+    fm->add_option("-o,--out", fm_out, "Output folder")->required();
+    fm->add_option("--source", fm_src, "Folder with the IDX files")->check(CLI::ExistingDirectory);
+
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        if (*train) {
+            return run_train(train, train_flags);
+        }
+        if (*scan) {
+            auto s = wb::scan_image_folder(scan_dir, scan_split);
+            for (const auto& f : s.skipped) {
+                std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(),
+                             f.reason.c_str());
+            }
+            for (const auto& w : s.warnings) {
+                std::fprintf(stderr, "warning: %s\n", w.c_str());
+            }
+            std::printf("%s\n", s.summary().c_str());
+            return 0;
+        }
+        if (*idx) {
+            std::vector<std::string> names;
+            if (idx_classes == "fashion-mnist") {
+                names = wb::fashion_mnist_classes();
+            }
+            int n = wb::export_idx_to_folder(idx_images, idx_labels, idx_out, names, idx_limit);
+            std::printf("wrote %d images to %s\n", n, idx_out.c_str());
+            return 0;
+        }
+        if (*fm) {
+            namespace fs = std::filesystem;
+            const auto& names = wb::fashion_mnist_classes();
+            for (auto [phase, prefix] : {std::pair{"train", "train"}, {"test", "t10k"}}) {
+                auto src = [&](const char* kind) {
+                    return (fs::path(fm_src) / (std::string(prefix) + kind)).string();
+                };
+                auto out = (fs::path(fm_out) / phase).string();
+                int n = wb::export_idx_to_folder(src("-images-idx3-ubyte.gz"),
+                                                 src("-labels-idx1-ubyte.gz"), out, names);
+                std::printf("wrote %d images to %s\n", n, out.c_str());
+            }
+            return 0;
+        }
+    } catch (const std::exception& ex) {
+        std::fprintf(stderr, "error: %s\n", ex.what());
+        return 2;
+    }
+    return 0;
+}

@@ -28,6 +28,7 @@ struct IterationStats {
     int iteration = 0;  ///< within the epoch, 0-based
     long long step = 0; ///< global optimizer step, 0-based
     int iterations_per_epoch = 0;
+    int batch_size = 0;  ///< images in this batch (the last one may be partial)
     double loss = 0;
     double accuracy = 0;  ///< of this batch, in [0, 1]
     double lr = 0;

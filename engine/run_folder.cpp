@@ -1,1 +1,100 @@
-// placeholder
+#include "engine/run_folder.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "engine/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace wb {
+
+namespace {
+
+std::string timestamp() {
+    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    std::ostringstream out;
+    out << std::put_time(&tm, "%Y%m%d-%H%M%S");
+    return out.str();
+}
+
+/// Keeps names usable as folder names on every file system.
+std::string safe_name(const std::string& name) {
+    std::string out;
+    for (char c : name) {
+        bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        out += ok ? c : '_';
+    }
+    return out.empty() ? "run" : out;
+}
+
+}  // namespace
+
+RunFolder RunFolder::create(const std::string& runs_dir, const std::string& name) {
+    std::error_code ec;
+    fs::create_directories(runs_dir, ec);
+    if (ec) {
+        throw DataError("cannot create the runs folder " + runs_dir + ": " + ec.message());
+    }
+    std::string base = (fs::path(runs_dir) / (timestamp() + "-" + safe_name(name))).string();
+    std::string path = base;
+    for (int i = 2; !fs::create_directory(path, ec); ++i) {
+        if (ec) {
+            throw DataError("cannot create the run folder " + path + ": " + ec.message());
+        }
+        path = base + "-" + std::to_string(i);
+    }
+    return RunFolder(path);
+}
+
+std::string RunFolder::file(const std::string& name) const {
+    return (fs::path(path_) / name).string();
+}
+
+std::string RunFolder::temp_path(const std::string& name) const { return file(name) + ".tmp"; }
+
+void RunFolder::publish(const std::string& name) const {
+    std::error_code ec;
+    fs::rename(temp_path(name), file(name), ec);
+    if (ec) {
+        throw DataError("cannot write " + file(name) + ": " + ec.message());
+    }
+}
+
+void RunFolder::write_text(const std::string& name, const std::string& content) const {
+    {
+        std::ofstream out(temp_path(name), std::ios::binary | std::ios::trunc);
+        out << content;
+        out.flush();
+        if (!out) {
+            throw DataError("cannot write " + temp_path(name));
+        }
+    }
+    publish(name);
+}
+
+CsvLog::CsvLog(const std::string& path, const std::vector<std::string>& columns)
+    : out_(path, std::ios::trunc) {
+    if (!out_) {
+        throw DataError("cannot write " + path);
+    }
+    for (size_t i = 0; i < columns.size(); ++i) {
+        out_ << (i ? "," : "") << columns[i];
+    }
+    out_ << '\n' << std::flush;
+}
+
+void CsvLog::row(const std::vector<double>& values) {
+    for (size_t i = 0; i < values.size(); ++i) {
+        out_ << (i ? "," : "") << std::setprecision(8) << values[i];
+    }
+    out_ << '\n' << std::flush;
+}
+
+}  // namespace wb

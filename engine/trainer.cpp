@@ -1,1 +1,455 @@
-// placeholder
+#include "engine/trainer.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "engine/errors.h"
+#include "engine/image_folder.h"
+#include "engine/loader.h"
+#include "engine/models.h"
+#include "engine/run_folder.h"
+#include "engine/transforms.h"
+
+namespace fs = std::filesystem;
+
+namespace wb {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Moves a stratified, seeded `fraction` of `from` into a new list: the validation split of
+/// a phase layout that has train/ but no val/.
+std::vector<Sample> hold_out(std::vector<Sample>* from, double fraction, std::uint64_t seed) {
+    std::map<int, std::vector<Sample>> by_class;
+    for (auto& s : *from) {
+        by_class[s.label].push_back(std::move(s));
+    }
+    from->clear();
+    std::vector<Sample> held;
+    std::mt19937_64 rng(seed);
+    for (auto& [label, samples] : by_class) {
+        std::shuffle(samples.begin(), samples.end(), rng);
+        auto n = static_cast<size_t>(std::llround(fraction * samples.size()));
+        for (size_t i = 0; i < samples.size(); ++i) {
+            (i < n ? held : *from).push_back(std::move(samples[i]));
+        }
+    }
+    return held;
+}
+
+DatasetInfo dataset_info(const DatasetScan& scan) {
+    DatasetInfo info;
+    info.root = scan.root;
+    info.classes = scan.classes;
+    info.train_counts = scan.class_counts(Split::Train);
+    info.val_counts = scan.class_counts(Split::Val);
+    info.test_counts = scan.class_counts(Split::Test);
+    info.skipped = static_cast<int>(scan.skipped.size());
+    info.summary = scan.summary();
+    return info;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c,
+                                                        std::vector<torch::Tensor> params) {
+    if (c.type == "sgd") {
+        return std::make_unique<torch::optim::SGD>(
+            params, torch::optim::SGDOptions(c.lr)
+                        .momentum(c.momentum)
+                        .nesterov(c.nesterov)
+                        .weight_decay(c.weight_decay));
+    }
+    if (c.type == "adam") {
+        return std::make_unique<torch::optim::Adam>(
+            params, torch::optim::AdamOptions(c.lr)
+                        .betas({c.beta1, c.beta2})
+                        .eps(c.eps)
+                        .weight_decay(c.weight_decay));
+    }
+    if (c.type == "adamw") {
+        return std::make_unique<torch::optim::AdamW>(
+            params, torch::optim::AdamWOptions(c.lr)
+                        .betas({c.beta1, c.beta2})
+                        .eps(c.eps)
+                        .weight_decay(c.weight_decay));
+    }
+    throw ConfigError("", 0, 0, "optimizer.type: unknown optimizer '" + c.type + "'");
+}
+
+void set_lr(torch::optim::Optimizer& optimizer, double lr) {
+    for (auto& group : optimizer.param_groups()) {
+        group.options().set_lr(lr);
+    }
+}
+
+double scheduled_lr(const Experiment& e, int epoch) {
+    if (e.schedule.policy == "step" && e.schedule.step_epochs > 0) {
+        return e.optimizer.lr * std::pow(e.schedule.gamma, epoch / e.schedule.step_epochs);
+    }
+    return e.optimizer.lr;
+}
+
+void save_checkpoint(torch::nn::Module& model, const RunFolder& run, const std::string& name) {
+    torch::serialize::OutputArchive archive;
+    model.save(archive);
+    archive.save_to(run.temp_path(name));
+    run.publish(name);
+}
+
+void load_checkpoint(torch::nn::Module& model, const std::string& path) {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    model.load(archive);
+}
+
+struct EvalResult {
+    double loss = 0;
+    double accuracy = 0;
+    std::int64_t count = 0;
+};
+
+EvalResult evaluate(Classifier& model, Loader& loader, const torch::Device& device,
+                    const std::atomic<bool>& cancel) {
+    torch::NoGradGuard no_grad;
+    model.eval();
+    EvalResult r;
+    double loss_sum = 0;
+    std::int64_t correct = 0;
+    loader.start_epoch(0);
+    while (auto batch = loader.next()) {
+        if (cancel) {
+            break;
+        }
+        auto images = batch->images.to(device);
+        auto labels = batch->labels.to(device);
+        auto logits = model.forward(images);
+        loss_sum += torch::nn::functional::cross_entropy(
+                        logits, labels,
+                        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                        .item<double>();
+        correct += logits.argmax(1).eq(labels).sum().item<std::int64_t>();
+        r.count += labels.size(0);
+    }
+    if (r.count > 0) {
+        r.loss = loss_sum / r.count;
+        r.accuracy = static_cast<double>(correct) / r.count;
+    }
+    return r;
+}
+
+/// The body of train(): throws on errors, which train() turns into a failed result.
+class Run {
+public:
+    Run(const Experiment& e, Observer& obs, const std::atomic<bool>& cancel)
+        : e_(e), obs_(obs), cancel_(cancel), device_(torch::kCPU) {}
+
+    RunResult execute();
+    /// What is known so far, for a run that failed part way.
+    const RunResult& partial() const { return result_; }
+
+private:
+    void prepare_data();
+    void prepare_model();
+    bool train_epoch(int epoch, Loader& loader, Clock::time_point run_start);
+    void warn(const std::string& text) { obs_.on_message(Level::Warning, text); }
+
+    Experiment e_;
+    Observer& obs_;
+    const std::atomic<bool>& cancel_;
+    torch::Device device_;
+    DatasetScan scan_;
+    std::shared_ptr<Classifier> model_;
+    std::unique_ptr<torch::optim::Optimizer> optimizer_;
+    std::unique_ptr<RunFolder> run_;
+    CsvLog iterations_;
+    RunResult result_;
+    long long step_ = 0;
+    long long total_steps_ = 0;
+    double epoch_loss_sum_ = 0;
+    std::int64_t epoch_correct_ = 0;
+    std::int64_t epoch_count_ = 0;
+};
+
+void Run::prepare_data() {
+    if (e_.data.root.empty()) {
+        e_.data.root = demo_dataset_dir();
+    }
+    SplitOptions split;
+    split.val_fraction = e_.data.val_fraction;
+    split.test_fraction = e_.data.test_fraction;
+    split.seed = e_.data.split_seed;
+    split.verify_decode = e_.data.verify_decode;
+    scan_ = scan_image_folder(e_.data.root, split);
+    if (scan_.phase_layout && scan_.val.empty() && e_.data.val_fraction > 0) {
+        scan_.val = hold_out(&scan_.train, e_.data.val_fraction, e_.data.split_seed);
+        obs_.on_message(Level::Info, "no val/ folder: holding out " +
+                                         std::to_string(scan_.val.size()) +
+                                         " training images for validation");
+    }
+    if (scan_.train.empty()) {
+        throw DataError(e_.data.root + ": the training split has no images");
+    }
+    for (const auto& s : scan_.skipped) {
+        warn("skipped " + s.path + ": " + s.reason);
+    }
+    for (const auto& w : scan_.warnings) {
+        warn(w);
+    }
+    obs_.on_dataset(dataset_info(scan_));
+    resolve_normalization(&e_.preprocessing, scan_.train);
+}
+
+void Run::prepare_model() {
+    device_ = torch::Device(e_.device);
+    if (device_.is_cuda() && !torch::cuda::is_available()) {
+        throw ConfigError("", 0, 0, "device: '" + e_.device + "' asked for, but CUDA is not "
+                                        "available in this build or on this machine");
+    }
+    torch::manual_seed(e_.seed);
+    ModelSpec spec;
+    spec.arch = e_.model.arch;
+    spec.num_classes = static_cast<int>(scan_.classes.size());
+    spec.in_channels = e_.preprocessing.channels;
+    model_ = make_model(spec);
+    model_->to(device_);
+    optimizer_ = make_optimizer(e_.optimizer, model_->parameters());
+}
+
+bool Run::train_epoch(int epoch, Loader& loader, Clock::time_point run_start) {
+    model_->train();
+    loader.start_epoch(epoch);
+    const int per_epoch = static_cast<int>(loader.num_batches());
+    const double lr = scheduled_lr(e_, epoch);
+    set_lr(*optimizer_, lr);
+    epoch_loss_sum_ = 0;
+    epoch_correct_ = 0;
+    epoch_count_ = 0;
+    double rate = 0;
+    int iteration = 0;
+    auto last = Clock::now();
+    while (auto batch = loader.next()) {
+        if (cancel_) {
+            return false;
+        }
+        auto images = batch->images.to(device_);
+        auto labels = batch->labels.to(device_);
+        optimizer_->zero_grad();
+        auto logits = model_->forward(images);
+        auto loss = torch::nn::functional::cross_entropy(logits, labels);
+        const double loss_value = loss.item<double>();
+        if (!std::isfinite(loss_value)) {
+            throw TrainingError("the loss became " + std::string(std::isnan(loss_value) ? "NaN"
+                                                                                       : "infinite") +
+                                " at epoch " + std::to_string(epoch + 1) + ", iteration " +
+                                std::to_string(iteration + 1) +
+                                "; the learning rate is probably too high. The last good "
+                                "checkpoint is kept in " + run_->path());
+        }
+        loss.backward();
+        optimizer_->step();
+
+        const auto n = labels.size(0);
+        const auto correct = logits.argmax(1).eq(labels).sum().item<std::int64_t>();
+        epoch_loss_sum_ += loss_value * n;
+        epoch_correct_ += correct;
+        epoch_count_ += n;
+
+        const double dt = std::max(seconds_since(last), 1e-9);
+        last = Clock::now();
+        rate = rate == 0 ? n / dt : 0.9 * rate + 0.1 * (n / dt);
+        IterationStats it;
+        it.epoch = epoch;
+        it.iteration = iteration;
+        it.step = step_;
+        it.iterations_per_epoch = per_epoch;
+        it.batch_size = static_cast<int>(n);
+        it.loss = loss_value;
+        it.accuracy = static_cast<double>(correct) / n;
+        it.lr = lr;
+        it.images_per_second = rate;
+        const double elapsed = seconds_since(run_start);
+        it.eta_seconds = elapsed / (step_ + 1) * (total_steps_ - step_ - 1);
+        iterations_.row({double(step_), double(epoch + 1), double(iteration + 1), it.loss,
+                         it.accuracy, it.lr});
+        obs_.on_iteration(it);
+        ++step_;
+        ++iteration;
+    }
+    return !cancel_;
+}
+
+RunResult Run::execute() {
+    const auto run_start = Clock::now();
+    set_threads(e_.threads);
+    validate(e_);
+    prepare_data();
+    prepare_model();
+
+    run_ = std::make_unique<RunFolder>(RunFolder::create(e_.runs_dir, e_.name));
+    result_.run_dir = run_->path();
+    save_experiment(e_, run_->file("experiment.yaml"));
+    std::string classes;
+    for (const auto& c : scan_.classes) {
+        classes += c + "\n";
+    }
+    run_->write_text("classes.txt", classes);
+    std::string skipped;
+    for (const auto& s : scan_.skipped) {
+        skipped += s.path + "\t" + s.reason + "\n";
+    }
+    run_->write_text("skipped.txt", skipped);
+    run_->write_text("dataset.txt", scan_.summary());
+
+    LoaderOptions lo;
+    lo.batch_size = e_.batch_size;
+    lo.seed = e_.seed;
+    lo.workers = e_.data.workers;
+    lo.cache_bytes = static_cast<std::size_t>(e_.data.cache_mb) << 20;
+    Loader train_loader(scan_.train, e_.preprocessing, lo);
+    lo.shuffle = false;
+    lo.train = false;
+    Loader val_loader(scan_.val, e_.preprocessing, lo);
+
+    total_steps_ = static_cast<long long>(train_loader.num_batches()) * e_.epochs;
+    RunInfo info;
+    info.run_dir = run_->path();
+    info.model = e_.model.arch;
+    info.parameters = parameter_count(*model_);
+    info.epochs = e_.epochs;
+    info.iterations_per_epoch = static_cast<int>(train_loader.num_batches());
+    obs_.on_run_started(info);
+    obs_.on_message(Level::Info, "run folder: " + run_->path());
+
+    iterations_ = CsvLog(run_->file("iterations.csv"),
+                         {"step", "epoch", "iteration", "loss", "accuracy", "lr"});
+    CsvLog metrics(run_->file("metrics.csv"), {"epoch", "train_loss", "train_accuracy",
+                                               "val_loss", "val_accuracy", "seconds", "lr"});
+    double best = -1;
+    for (int epoch = 0; epoch < e_.epochs; ++epoch) {
+        const auto epoch_start = Clock::now();
+        if (!train_epoch(epoch, train_loader, run_start)) {
+            result_.status = "cancelled";
+            break;
+        }
+        EpochStats es;
+        es.epoch = epoch;
+        es.train_loss = epoch_loss_sum_ / std::max<std::int64_t>(epoch_count_, 1);
+        es.train_accuracy = static_cast<double>(epoch_correct_) / std::max<std::int64_t>(epoch_count_, 1);
+        if (!scan_.val.empty()) {
+            auto v = evaluate(*model_, val_loader, device_, cancel_);
+            if (cancel_) {
+                result_.status = "cancelled";
+                break;
+            }
+            es.has_val = true;
+            es.val_loss = v.loss;
+            es.val_accuracy = v.accuracy;
+        }
+        es.seconds = seconds_since(epoch_start);
+        es.eta_seconds = seconds_since(run_start) / (epoch + 1) * (e_.epochs - epoch - 1);
+        const double score = es.has_val ? es.val_accuracy : es.train_accuracy;
+        save_checkpoint(*model_, *run_, "last.pt");
+        if (score > best) {
+            best = score;
+            result_.best_epoch = epoch;
+            result_.best_val_accuracy = score;
+            es.is_best = true;
+            save_checkpoint(*model_, *run_, "best.pt");
+        }
+        es.best_epoch = result_.best_epoch;
+        metrics.row({double(epoch + 1), es.train_loss, es.train_accuracy,
+                     es.has_val ? es.val_loss : NAN, es.has_val ? es.val_accuracy : NAN,
+                     es.seconds, scheduled_lr(e_, epoch)});
+        result_.epochs_done = epoch + 1;
+        obs_.on_epoch(es);
+    }
+    if (!scan_.test.empty() && result_.status != "cancelled" && result_.best_epoch >= 0) {
+        load_checkpoint(*model_, run_->file("best.pt"));
+        Loader test_loader(scan_.test, e_.preprocessing, lo);
+        auto t = evaluate(*model_, test_loader, device_, cancel_);
+        result_.has_test = true;
+        result_.test_loss = t.loss;
+        result_.test_accuracy = t.accuracy;
+    }
+    if (result_.status.empty()) {
+        result_.status = "finished";
+    }
+    result_.seconds = seconds_since(run_start);
+    return result_;
+}
+
+void write_result(const RunResult& r) {
+    if (r.run_dir.empty()) {
+        return;
+    }
+    std::ostringstream out;
+    out << "status: " << r.status << "\n";
+    if (!r.message.empty()) {
+        out << "message: \"" << r.message << "\"\n";
+    }
+    out << "epochs_done: " << r.epochs_done << "\n"
+        << "best_epoch: " << r.best_epoch + 1 << "\n"
+        << "best_val_accuracy: " << r.best_val_accuracy << "\n";
+    if (r.has_test) {
+        out << "test_loss: " << r.test_loss << "\n"
+            << "test_accuracy: " << r.test_accuracy << "\n";
+    }
+    out << "seconds: " << r.seconds << "\n";
+    std::ofstream(fs::path(r.run_dir) / "result.yaml") << out.str();
+}
+
+}  // namespace
+
+void set_threads(int threads) {
+    int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+    at::set_num_threads(std::max(n, 1));
+}
+
+std::string demo_dataset_dir() {
+    if (const char* env = std::getenv("WB_DEMO_DATA"); env && *env) {
+        return env;
+    }
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        for (const auto& rel : {"../share/workbench/demo", "../../../resources/demo",
+                                "../../resources/demo"}) {
+            fs::path candidate = exe.parent_path() / rel;
+            if (fs::is_directory(candidate, ec)) {
+                return fs::canonical(candidate, ec).string();
+            }
+        }
+    }
+    return "resources/demo";
+}
+
+RunResult train(const Experiment& experiment, Observer& observer,
+                const std::atomic<bool>& cancel) {
+    Run run(experiment, observer, cancel);
+    RunResult result;
+    try {
+        result = run.execute();
+    } catch (const std::exception& ex) {
+        result = run.partial();
+        result.status = "failed";
+        result.message = ex.what();
+        observer.on_message(Level::Error, ex.what());
+    }
+    write_result(result);
+    observer.on_finished(result);
+    return result;
+}
+
+}  // namespace wb

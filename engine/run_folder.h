@@ -1,0 +1,44 @@
+#pragma once
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace wb {
+
+/// One training run on disk: <runs_dir>/<YYYYmmdd-HHMMSS>-<name>/. Files are written so that a
+/// crash never leaves a half-written one: text and checkpoints go to a temporary name first
+/// and are renamed; CSV rows are flushed as they are appended.
+class RunFolder {
+public:
+    /// Creates a new, unique folder under `runs_dir` (created too). Throws DataError when the
+    /// folder cannot be created.
+    static RunFolder create(const std::string& runs_dir, const std::string& name);
+
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const;
+
+    /// Writes `content` to `name` atomically (temporary file, then rename).
+    void write_text(const std::string& name, const std::string& content) const;
+
+    /// Path of a temporary sibling for `name`, and the rename that publishes it.
+    std::string temp_path(const std::string& name) const;
+    void publish(const std::string& name) const;
+
+private:
+    explicit RunFolder(std::string path) : path_(std::move(path)) {}
+    std::string path_;
+};
+
+/// A CSV file that is appended to row by row and flushed after each row.
+class CsvLog {
+public:
+    CsvLog() = default;
+    CsvLog(const std::string& path, const std::vector<std::string>& columns);
+    void row(const std::vector<double>& values);
+
+private:
+    std::ofstream out_;
+};
+
+}  // namespace wb
