@@ -16,6 +16,7 @@
 #include "engine/idx.h"
 #include "engine/image_folder.h"
 #include "engine/trainer.h"
+#include "engine/runtime.h"
 
 namespace {
 
@@ -226,6 +227,7 @@ int run_train(CLI::App* cmd, const TrainFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    wb::use_passive_openmp_wait(argv);
     CLI::App app{"Workbench: train image classifiers from a folder, headless"};
     app.require_subcommand(1);
 

@@ -1,1 +1,732 @@
-// placeholder
+#include "engine/experiment.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+#include "engine/errors.h"
+
+namespace wb {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+
+// Shortest text that reads back to exactly `value`, in fixed notation unless scientific is
+// much shorter: 0.1 -> "0.1", 3e-4 -> "0.0003", 1e-8 -> "1e-08".
+template <typename T>
+std::string number_text(T value) {
+    char shortest[64];
+    char fixed[512];
+    const auto s = std::to_chars(shortest, shortest + sizeof shortest, value);
+    const auto f = std::to_chars(fixed, fixed + sizeof fixed, value, std::chars_format::fixed);
+    if (f.ec == std::errc() && f.ptr - fixed <= s.ptr - shortest + 2) {
+        return std::string(fixed, f.ptr);
+    }
+    return std::string(shortest, s.ptr);
+}
+
+std::string join(const std::vector<std::string>& words) {
+    std::string text;
+    for (const auto& w : words) {
+        text += (text.empty() ? "" : ", ") + w;
+    }
+    return text;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// The candidate a typo of `word` most likely meant, or "" when none is close.
+std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
+    const std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
+    std::string best;
+    std::size_t best_distance = limit + 1;
+    for (const auto& c : candidates) {
+        const std::size_t d = edit_distance(word, c);
+        if (d < best_distance) {
+            best = c;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+// "unknown X 'word'; did you mean 'y'? (allowed: a, b)"
+std::string unknown_message(const std::string& what, const std::string& word,
+                            const std::vector<std::string>& allowed) {
+    std::string msg = "unknown " + what + " '" + word + "'";
+    const std::string guess = closest(word, allowed);
+    if (!guess.empty()) {
+        msg += "; did you mean '" + guess + "'?";
+    }
+    return msg + " (allowed: " + join(allowed) + ")";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The keys of each section, for the hint "'lr' belongs in the 'optimizer' section". The parser
+// itself accepts the keys of its field tables in read_experiment().
+
+const std::vector<std::string> kTopKeys = {"name",      "data",     "model",  "preprocessing",
+                                           "optimizer", "schedule", "epochs", "batch_size",
+                                           "seed",      "threads",  "device", "runs_dir"};
+const std::map<std::string, std::vector<std::string>> kSectionKeys = {
+    {"data",
+     {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb",
+      "verify_decode"}},
+    {"model", {"arch"}},
+    {"preprocessing",
+     {"image_size", "resize", "random_crop", "crop_padding", "hflip", "channels", "normalize",
+      "mean", "std"}},
+    {"optimizer", {"type", "lr", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"}},
+    {"schedule", {"policy", "step_epochs", "gamma"}},
+};
+
+const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
+const std::vector<std::string> kPolicies = {"constant", "step"};
+const std::vector<std::string> kNormalizations = {"none", "imagenet", "dataset"};
+
+// ---------------------------------------------------------------------------------------------
+// Reading YAML nodes into typed fields, remembering where each value was.
+
+struct Position {
+    int line = 0;
+    int column = 0;
+};
+
+Position position_of(const YAML::Mark& mark) {
+    if (mark.is_null()) {
+        return {};
+    }
+    return {mark.line + 1, mark.column + 1};
+}
+
+std::string kind_of(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Map:
+            return "a mapping";
+        case YAML::NodeType::Null:
+            return "nothing";
+        default:
+            return node.Tag() == "!" ? "the quoted string \"" + node.Scalar() + "\""
+                                     : "'" + node.Scalar() + "'";
+    }
+}
+
+// A plain (unquoted) scalar: numbers and booleans must not be quoted.
+bool is_plain_scalar(const YAML::Node& node) {
+    return node.IsScalar() && node.Tag() != "!";
+}
+
+class Parser {
+public:
+    using Handler = std::function<void(const YAML::Node&)>;
+
+    explicit Parser(std::string source) : source_(std::move(source)) {}
+
+    [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
+        const Position p = position_of(node.Mark());
+        throw ConfigError(source_, p.line, p.column, message);
+    }
+
+    /// Reads the mapping `node` (a null node is an empty section): each key must be one of
+    /// `handlers` and appear once.
+    void read_map(const YAML::Node& node, const std::string& section,
+                  const std::vector<std::pair<std::string, Handler>>& handlers) {
+        if (node.IsNull()) {
+            return;
+        }
+        if (!node.IsMap()) {
+            fail(node, (section.empty() ? "the top level" : "'" + section + "'") +
+                           " must be a mapping of key: value, got " + kind_of(node));
+        }
+        std::vector<std::string> allowed;
+        for (const auto& h : handlers) {
+            allowed.push_back(h.first);
+        }
+        std::set<std::string> seen;
+        for (const auto& item : node) {
+            const YAML::Node& key = item.first;
+            if (!key.IsScalar()) {
+                fail(key, "a key must be a plain name, got " + kind_of(key));
+            }
+            const std::string name = key.Scalar();
+            const std::string path = section.empty() ? name : section + "." + name;
+            auto handler = std::find_if(handlers.begin(), handlers.end(),
+                                        [&](const auto& h) { return h.first == name; });
+            if (handler == handlers.end()) {
+                fail(key, unknown_key_message(section, name, allowed));
+            }
+            if (!seen.insert(name).second) {
+                fail(key, "duplicate key '" + path + "'");
+            }
+            positions_[path] = position_of(item.second.Mark());
+            handler->second(item.second);
+        }
+    }
+
+    template <typename T>
+    std::pair<std::string, Handler> field(const std::string& section, const std::string& key,
+                                          T* out) {
+        const std::string path = section.empty() ? key : section + "." + key;
+        return {key, [this, path, out](const YAML::Node& value) { read(value, path, out); }};
+    }
+
+    void read(const YAML::Node& node, const std::string& path, std::string* out) const {
+        if (node.IsNull()) {
+            out->clear();
+        } else if (node.IsScalar()) {
+            *out = node.Scalar();
+        } else {
+            fail(node, "'" + path + "' expects text, got " + kind_of(node));
+        }
+    }
+
+    void read(const YAML::Node& node, const std::string& path, bool* out) const {
+        static const std::map<std::string, bool> words = {
+            {"true", true},   {"True", true},   {"TRUE", true},   {"yes", true}, {"on", true},
+            {"false", false}, {"False", false}, {"FALSE", false}, {"no", false}, {"off", false}};
+        auto it = is_plain_scalar(node) ? words.find(node.Scalar()) : words.end();
+        if (it == words.end()) {
+            fail(node, "'" + path + "' expects true or false, got " + kind_of(node));
+        }
+        *out = it->second;
+    }
+
+    void read(const YAML::Node& node, const std::string& path, int* out) const {
+        const long long value =
+            integer(node, path, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
+        *out = static_cast<int>(value);
+    }
+
+    void read(const YAML::Node& node, const std::string& path, std::uint64_t* out) const {
+        std::uint64_t value = 0;
+        if (!parse_number(node, &value)) {
+            fail(node,
+                 "'" + path + "' expects a non-negative integer below 2^64, got " + kind_of(node));
+        }
+        *out = value;
+    }
+
+    void read(const YAML::Node& node, const std::string& path, double* out) const {
+        if (!parse_number(node, out) || !std::isfinite(*out)) {
+            fail(node, "'" + path + "' expects a number, got " + kind_of(node));
+        }
+    }
+
+    void read(const YAML::Node& node, const std::string& path, std::vector<float>* out) const {
+        out->clear();
+        if (node.IsNull()) {
+            return;
+        }
+        if (!node.IsSequence()) {
+            fail(node, "'" + path + "' expects a list of numbers such as [0.5, 0.5, 0.5], got " +
+                           kind_of(node));
+        }
+        for (const auto& element : node) {
+            float value = 0;
+            if (!parse_number(element, &value) || !std::isfinite(value)) {
+                fail(element, "'" + path + "' expects numbers, got " + kind_of(element));
+            }
+            out->push_back(value);
+        }
+    }
+
+    const std::map<std::string, Position>& positions() const { return positions_; }
+    const std::string& source() const { return source_; }
+
+private:
+    // Parses the whole of a plain scalar as a T; a leading '+' is allowed.
+    template <typename T>
+    static bool parse_number(const YAML::Node& node, T* out, std::errc* error = nullptr) {
+        if (!is_plain_scalar(node)) {
+            return false;
+        }
+        const std::string& text = node.Scalar();
+        const char* begin = text.data();
+        const char* end = begin + text.size();
+        if (begin != end && *begin == '+') {
+            ++begin;
+        }
+        auto result = std::from_chars(begin, end, *out);
+        if (error) {
+            *error = result.ec;
+        }
+        return begin != end && result.ec == std::errc() && result.ptr == end;
+    }
+
+    long long integer(const YAML::Node& node, const std::string& path, long long min,
+                      long long max) const {
+        long long value = 0;
+        std::errc error{};
+        const bool ok = parse_number(node, &value, &error);
+        if (!ok && error != std::errc::result_out_of_range) {
+            fail(node, "'" + path + "' expects an integer, got " + kind_of(node));
+        }
+        if (!ok || value < min || value > max) {
+            fail(node, "'" + path + "' is out of range: " + node.Scalar());
+        }
+        return value;
+    }
+
+    static std::string unknown_key_message(const std::string& section, const std::string& name,
+                                           const std::vector<std::string>& allowed) {
+        std::string msg =
+            unknown_message(section.empty() ? "key" : "key in '" + section + "'", name, allowed);
+        // A key put in the wrong section: say where it belongs.
+        for (const auto& [other, keys] : kSectionKeys) {
+            if (other != section && std::find(keys.begin(), keys.end(), name) != keys.end()) {
+                msg += "; '" + name + "' belongs in the '" + other + "' section";
+            }
+        }
+        if (!section.empty() &&
+            std::find(kTopKeys.begin(), kTopKeys.end(), name) != kTopKeys.end()) {
+            msg += "; '" + name + "' belongs at the top level";
+        }
+        return msg;
+    }
+
+    std::string source_;
+    std::map<std::string, Position> positions_;
+};
+
+Experiment read_experiment(Parser& p, const YAML::Node& root) {
+    Experiment e;
+    DataConfig& d = e.data;
+    Preprocessing& pre = e.preprocessing;
+    OptimizerConfig& o = e.optimizer;
+    ScheduleConfig& s = e.schedule;
+    auto section = [&p](const std::string& name, std::function<void(const YAML::Node&)> read) {
+        return std::pair<std::string, Parser::Handler>(name, std::move(read));
+    };
+    p.read_map(
+        root, "",
+        {p.field("", "name", &e.name),
+         section("data",
+                 [&](const YAML::Node& n) {
+                     p.read_map(n, "data",
+                                {p.field("data", "root", &d.root),
+                                 p.field("data", "val_fraction", &d.val_fraction),
+                                 p.field("data", "test_fraction", &d.test_fraction),
+                                 p.field("data", "split_seed", &d.split_seed),
+                                 p.field("data", "workers", &d.workers),
+                                 p.field("data", "cache_mb", &d.cache_mb),
+                                 p.field("data", "verify_decode", &d.verify_decode)});
+                 }),
+         section("model",
+                 [&](const YAML::Node& n) {
+                     p.read_map(n, "model", {p.field("model", "arch", &e.model.arch)});
+                 }),
+         section("preprocessing",
+                 [&](const YAML::Node& n) {
+                     const std::string s = "preprocessing";
+                     p.read_map(
+                         n, s,
+                         {p.field(s, "image_size", &pre.image_size),
+                          p.field(s, "resize", &pre.resize),
+                          p.field(s, "random_crop", &pre.random_crop),
+                          p.field(s, "crop_padding", &pre.crop_padding),
+                          p.field(s, "hflip", &pre.hflip), p.field(s, "channels", &pre.channels),
+                          p.field(s, "normalize", &pre.normalize), p.field(s, "mean", &pre.mean),
+                          p.field(s, "std", &pre.std)});
+                 }),
+         section("optimizer",
+                 [&](const YAML::Node& n) {
+                     const std::string s = "optimizer";
+                     p.read_map(
+                         n, s,
+                         {p.field(s, "type", &o.type), p.field(s, "lr", &o.lr),
+                          p.field(s, "momentum", &o.momentum), p.field(s, "nesterov", &o.nesterov),
+                          p.field(s, "weight_decay", &o.weight_decay),
+                          p.field(s, "beta1", &o.beta1), p.field(s, "beta2", &o.beta2),
+                          p.field(s, "eps", &o.eps)});
+                 }),
+         section("schedule",
+                 [&](const YAML::Node& n) {
+                     p.read_map(n, "schedule",
+                                {p.field("schedule", "policy", &s.policy),
+                                 p.field("schedule", "step_epochs", &s.step_epochs),
+                                 p.field("schedule", "gamma", &s.gamma)});
+                 }),
+         p.field("", "epochs", &e.epochs), p.field("", "batch_size", &e.batch_size),
+         p.field("", "seed", &e.seed), p.field("", "threads", &e.threads),
+         p.field("", "device", &e.device), p.field("", "runs_dir", &e.runs_dir)});
+    return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation. `fail(paths, message)` throws at the first of `paths` that has a position.
+
+using Fail = std::function<void(const std::vector<std::string>& paths, const std::string& msg)>;
+
+void check_one_of(const Fail& fail, const std::string& path, const std::string& value,
+                  const std::vector<std::string>& allowed, const std::string& what) {
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+        fail({path}, path + ": " + unknown_message(what, value, allowed));
+    }
+}
+
+void check_range(const Fail& fail, const std::string& path, double value, double min, double max,
+                 bool min_open, bool max_open) {
+    const bool ok = std::isfinite(value) && (min_open ? value > min : value >= min) &&
+                    (max_open ? value < max : value <= max);
+    if (ok) {
+        return;
+    }
+    std::string bounds;
+    if (std::isinf(max)) {
+        bounds = min_open ? (min == 0 ? "positive" : "above " + number_text(min))
+                          : (min == 0 ? "non-negative" : "at least " + number_text(min));
+    } else {
+        bounds = std::string("in ") + (min_open ? "(" : "[") + number_text(min) + ", " +
+                 number_text(max) + (max_open ? ")" : "]");
+    }
+    fail({path}, path + " must be " + bounds + ", got " + number_text(value));
+}
+
+void check_at_least(const Fail& fail, const std::string& path, long long value, long long min) {
+    if (value < min) {
+        fail({path},
+             path + " must be at least " + std::to_string(min) + ", got " + std::to_string(value));
+    }
+}
+
+bool is_device(const std::string& device) {
+    if (device == "cpu" || device == "cuda") {
+        return true;
+    }
+    const std::string prefix = "cuda:";
+    return device.size() > prefix.size() && device.compare(0, prefix.size(), prefix) == 0 &&
+           std::all_of(device.begin() + prefix.size(), device.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
+}
+
+void check_data(const DataConfig& d, const Fail& fail) {
+    check_range(fail, "data.val_fraction", d.val_fraction, 0, 1, false, true);
+    check_range(fail, "data.test_fraction", d.test_fraction, 0, 1, false, true);
+    if (d.val_fraction + d.test_fraction >= 1) {
+        fail({"data.test_fraction", "data.val_fraction"},
+             "data.val_fraction + data.test_fraction must be below 1 to leave training images, "
+             "got " +
+                 number_text(d.val_fraction) + " + " + number_text(d.test_fraction));
+    }
+    check_at_least(fail, "data.workers", d.workers, 0);
+    check_at_least(fail, "data.cache_mb", d.cache_mb, 0);
+}
+
+void check_preprocessing(const Preprocessing& p, const Fail& fail) {
+    check_at_least(fail, "preprocessing.image_size", p.image_size, 1);
+    check_at_least(fail, "preprocessing.resize", p.resize, 0);
+    if (p.resize > 0 && p.resize < p.image_size) {
+        fail({"preprocessing.resize", "preprocessing.image_size"},
+             "preprocessing.resize (" + std::to_string(p.resize) +
+                 ") must be 0 or at least preprocessing.image_size (" +
+                 std::to_string(p.image_size) + ")");
+    }
+    check_at_least(fail, "preprocessing.crop_padding", p.crop_padding, 0);
+    if (p.channels != 1 && p.channels != 3) {
+        fail({"preprocessing.channels"},
+             "preprocessing.channels must be 1 or 3, got " + std::to_string(p.channels));
+    }
+    check_one_of(fail, "preprocessing.normalize", p.normalize, kNormalizations, "normalization");
+    for (const auto* name : {"mean", "std"}) {
+        const auto& values = std::string(name) == "mean" ? p.mean : p.std;
+        const std::string path = std::string("preprocessing.") + name;
+        if (!values.empty() && values.size() != static_cast<std::size_t>(p.channels)) {
+            fail({path}, path + " needs one value per channel (" + std::to_string(p.channels) +
+                             "), got " + std::to_string(values.size()));
+        }
+    }
+    if (p.mean.empty() != p.std.empty()) {
+        fail({p.mean.empty() ? "preprocessing.std" : "preprocessing.mean"},
+             "preprocessing.mean and preprocessing.std must be given together");
+    }
+    for (float s : p.std) {
+        if (!(s > 0)) {
+            fail({"preprocessing.std"},
+                 "preprocessing.std values must be positive, got " + number_text(s));
+        }
+    }
+}
+
+void check_optimizer(const OptimizerConfig& o, const Fail& fail) {
+    const double inf = std::numeric_limits<double>::infinity();
+    check_one_of(fail, "optimizer.type", o.type, kOptimizers, "optimizer");
+    check_range(fail, "optimizer.lr", o.lr, 0, inf, true, true);
+    check_range(fail, "optimizer.momentum", o.momentum, 0, 1, false, true);
+    if (o.nesterov && o.momentum == 0) {
+        fail({"optimizer.nesterov", "optimizer.momentum"},
+             "optimizer.nesterov needs optimizer.momentum above 0");
+    }
+    check_range(fail, "optimizer.weight_decay", o.weight_decay, 0, inf, false, true);
+    check_range(fail, "optimizer.beta1", o.beta1, 0, 1, false, true);
+    check_range(fail, "optimizer.beta2", o.beta2, 0, 1, false, true);
+    check_range(fail, "optimizer.eps", o.eps, 0, inf, true, true);
+}
+
+void check_experiment(const Experiment& e, const Fail& fail) {
+    if (e.name.empty()) {
+        fail({"name"}, "name must not be empty");
+    }
+    check_data(e.data, fail);
+    check_one_of(fail, "model.arch", e.model.arch, available_models(), "architecture");
+    check_preprocessing(e.preprocessing, fail);
+    check_optimizer(e.optimizer, fail);
+    check_one_of(fail, "schedule.policy", e.schedule.policy, kPolicies, "schedule policy");
+    check_at_least(fail, "schedule.step_epochs", e.schedule.step_epochs, 1);
+    check_range(fail, "schedule.gamma", e.schedule.gamma, 0, 1, true, false);
+    check_at_least(fail, "epochs", e.epochs, 1);
+    check_at_least(fail, "batch_size", e.batch_size, 1);
+    check_at_least(fail, "threads", e.threads, 0);
+    if (!is_device(e.device)) {
+        fail({"device"}, "device must be cpu, cuda or cuda:N, got '" + e.device + "'");
+    }
+    if (e.runs_dir.empty()) {
+        fail({"runs_dir"}, "runs_dir must not be empty");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+// Text as a YAML scalar: plain when it cannot be misread, double-quoted otherwise.
+std::string yaml_string(const std::string& text) {
+    static const std::set<std::string> reserved = {
+        "null",  "Null", "NULL", "~",   "true", "True", "TRUE", "false", "False",
+        "FALSE", "yes",  "Yes",  "YES", "no",   "No",   "NO",   "on",    "On",
+        "ON",    "off",  "Off",  "OFF", "y",    "n",    "Y",    "N"};
+    const bool plain = !text.empty() && !reserved.count(text) &&
+                       ((text[0] >= 'A' && text[0] <= 'Z') || (text[0] >= 'a' && text[0] <= 'z') ||
+                        text[0] == '_' || text[0] == '/' || text[0] == '.') &&
+                       std::all_of(text.begin(), text.end(), [](char c) {
+                           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                  (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+                                  c == '/';
+                       });
+    if (plain) {
+        return text;
+    }
+    std::string quoted = "\"";
+    for (unsigned char c : text) {
+        if (c == '"' || c == '\\') {
+            quoted += '\\';
+            quoted += static_cast<char>(c);
+        } else if (c < 0x20 || c == 0x7f) {
+            char escape[8];
+            std::snprintf(escape, sizeof escape, "\\x%02X", c);
+            quoted += escape;
+        } else {
+            quoted += static_cast<char>(c);
+        }
+    }
+    return quoted + "\"";
+}
+
+std::string yaml_list(const std::vector<float>& values) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        text += (i ? ", " : "") + number_text(values[i]);
+    }
+    return text + "]";
+}
+
+std::string yaml_bool(bool value) {
+    return value ? "true" : "false";
+}
+
+class Writer {
+public:
+    void comment(const std::string& text) { out_ << "# " << text << "\n"; }
+    void section(const std::string& name) { out_ << "\n" << name << ":\n"; }
+    void key(const std::string& name, const std::string& value, int indent = 0,
+             const std::string& note = "") {
+        out_ << std::string(indent, ' ') << name << ": " << value;
+        if (!note.empty()) {
+            out_ << "  # " << note;
+        }
+        out_ << "\n";
+    }
+    std::string text() const { return out_.str(); }
+
+private:
+    std::ostringstream out_;
+};
+
+}  // namespace
+
+// -------------------------------------------------------------------------------------------------
+
+bool Experiment::operator==(const Experiment& other) const {
+    const auto tie_data = [](const DataConfig& d) {
+        return std::tie(d.root, d.val_fraction, d.test_fraction, d.split_seed, d.workers,
+                        d.cache_mb, d.verify_decode);
+    };
+    const auto tie_pre = [](const Preprocessing& p) {
+        return std::tie(p.image_size, p.resize, p.random_crop, p.crop_padding, p.hflip, p.channels,
+                        p.normalize, p.mean, p.std);
+    };
+    const auto tie_opt = [](const OptimizerConfig& o) {
+        return std::tie(o.type, o.lr, o.momentum, o.nesterov, o.weight_decay, o.beta1, o.beta2,
+                        o.eps);
+    };
+    const auto tie_schedule = [](const ScheduleConfig& s) {
+        return std::tie(s.policy, s.step_epochs, s.gamma);
+    };
+    return name == other.name && tie_data(data) == tie_data(other.data) &&
+           model.arch == other.model.arch &&
+           tie_pre(preprocessing) == tie_pre(other.preprocessing) &&
+           tie_opt(optimizer) == tie_opt(other.optimizer) &&
+           tie_schedule(schedule) == tie_schedule(other.schedule) && epochs == other.epochs &&
+           batch_size == other.batch_size && seed == other.seed && threads == other.threads &&
+           device == other.device && runs_dir == other.runs_dir;
+}
+
+const std::vector<std::string>& available_models() {
+    static const std::vector<std::string> models = {"small_cnn", "resnet18", "vgg16_bn"};
+    return models;
+}
+
+Experiment parse_experiment(const std::string& yaml_text, const std::string& source_name) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml_text);
+    } catch (const YAML::Exception& error) {
+        const Position p = position_of(error.mark);
+        throw ConfigError(source_name, p.line, p.column, "YAML syntax error: " + error.msg);
+    }
+    Parser parser(source_name);
+    if (!root.IsNull() && !root.IsMap()) {
+        parser.fail(root, "expected a mapping of settings (key: value) at the top level, got " +
+                              kind_of(root));
+    }
+    const Experiment experiment = read_experiment(parser, root);
+    check_experiment(experiment,
+                     [&parser](const std::vector<std::string>& paths, const std::string& message) {
+                         Position where;
+                         for (const auto& path : paths) {
+                             auto it = parser.positions().find(path);
+                             if (it != parser.positions().end()) {
+                                 where = it->second;
+                                 break;
+                             }
+                         }
+                         throw ConfigError(parser.source(), where.line, where.column, message);
+                     });
+    return experiment;
+}
+
+Experiment load_experiment(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+        throw ConfigError(path, 0, 0, "cannot open the experiment file");
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    if (file.bad()) {
+        throw ConfigError(path, 0, 0, "cannot read the experiment file");
+    }
+    return parse_experiment(text.str(), path);
+}
+
+std::string to_yaml(const Experiment& e) {
+    Writer w;
+    w.comment("Workbench experiment. Every key is optional: a missing key takes its default.");
+    w.comment("The same file given back to the workbench reproduces the run.");
+    w.key("name", yaml_string(e.name));
+    w.key("epochs", std::to_string(e.epochs));
+    w.key("batch_size", std::to_string(e.batch_size));
+    w.key("seed", std::to_string(e.seed));
+    w.key("threads", std::to_string(e.threads), 0, "intra-op threads; 0: one per core");
+    w.key("device", yaml_string(e.device), 0, "cpu, cuda or cuda:N");
+    w.key("runs_dir", yaml_string(e.runs_dir), 0, "receives one folder per run");
+
+    const DataConfig& d = e.data;
+    w.section("data");
+    w.key("root", yaml_string(d.root), 2, "empty: the bundled demo dataset");
+    w.key("val_fraction", number_text(d.val_fraction), 2, "used when there are no phase folders");
+    w.key("test_fraction", number_text(d.test_fraction), 2);
+    w.key("split_seed", std::to_string(d.split_seed), 2);
+    w.key("workers", std::to_string(d.workers), 2, "background decoding threads");
+    w.key("cache_mb", std::to_string(d.cache_mb), 2, "MiB of decoded images kept in memory");
+    w.key("verify_decode", yaml_bool(d.verify_decode), 2);
+
+    w.section("model");
+    w.key("arch", yaml_string(e.model.arch), 2, join(available_models()));
+
+    const Preprocessing& p = e.preprocessing;
+    w.section("preprocessing");
+    w.key("image_size", std::to_string(p.image_size), 2, "pixels, square");
+    w.key("resize", std::to_string(p.resize), 2, "short side before cropping; 0: image_size");
+    w.key("random_crop", yaml_bool(p.random_crop), 2, "training only");
+    w.key("crop_padding", std::to_string(p.crop_padding), 2, "pixels, reflect");
+    w.key("hflip", yaml_bool(p.hflip), 2, "training only");
+    w.key("channels", std::to_string(p.channels), 2, "1 or 3");
+    w.key("normalize", yaml_string(p.normalize), 2, join(kNormalizations));
+    w.key("mean", yaml_list(p.mean), 2, "per channel, pixels in [0, 1]");
+    w.key("std", yaml_list(p.std), 2);
+
+    const OptimizerConfig& o = e.optimizer;
+    w.section("optimizer");
+    w.key("type", yaml_string(o.type), 2, join(kOptimizers));
+    w.key("lr", number_text(o.lr), 2);
+    w.key("momentum", number_text(o.momentum), 2, "sgd");
+    w.key("nesterov", yaml_bool(o.nesterov), 2, "sgd");
+    w.key("weight_decay", number_text(o.weight_decay), 2);
+    w.key("beta1", number_text(o.beta1), 2, "adam, adamw");
+    w.key("beta2", number_text(o.beta2), 2, "adam, adamw");
+    w.key("eps", number_text(o.eps), 2, "adam, adamw");
+
+    w.section("schedule");
+    w.key("policy", yaml_string(e.schedule.policy), 2, join(kPolicies));
+    w.key("step_epochs", std::to_string(e.schedule.step_epochs), 2, "step");
+    w.key("gamma", number_text(e.schedule.gamma), 2, "step: lr factor");
+    return w.text();
+}
+
+void save_experiment(const Experiment& experiment, const std::string& path) {
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    if (!file) {
+        throw ConfigError(path, 0, 0, "cannot write the experiment file");
+    }
+    file << to_yaml(experiment);
+    file.close();
+    if (!file) {
+        throw ConfigError(path, 0, 0, "cannot write the experiment file");
+    }
+}
+
+void validate(const Experiment& experiment) {
+    check_experiment(experiment, [](const std::vector<std::string>&, const std::string& msg) {
+        throw ConfigError("", 0, 0, msg);
+    });
+}
+
+}  // namespace wb

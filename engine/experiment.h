@@ -79,7 +79,9 @@ Experiment load_experiment(const std::string& path);
 std::string to_yaml(const Experiment& experiment);
 void save_experiment(const Experiment& experiment, const std::string& path);
 
-/// Checks values that are fine one by one but not together; throws ConfigError.
+/// Checks every value and the combinations (fractions below 1 together, one mean and std per
+/// channel, ...); throws ConfigError with line 0. parse_experiment() runs the same checks and
+/// reports the line and column of the offending value.
 void validate(const Experiment& experiment);
 
 }  // namespace wb

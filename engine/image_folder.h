@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -57,11 +59,25 @@ struct DatasetScan {
 
 /// Scans `root`: either phase folders (train/, val/, test/, each holding one folder per class)
 /// or one folder per class, which is then split with `options`. Hidden files, non-image files,
-/// empty, truncated and unreadable files are skipped and listed. Throws DataError when the
-/// folder does not exist or holds no usable image.
-DatasetScan scan_image_folder(const std::string& root, const SplitOptions& options = {});
+/// empty, truncated and unreadable files are skipped and listed, and so are images lying above
+/// the class folders (other files there, a README say, are ignored). Files in subfolders of a
+/// class folder count for that class. Each class is split on its own: round(n * val_fraction)
+/// images go to val, round(n * test_fraction) to test, at least one stays in train. Throws
+/// DataError naming the folder when it does not exist, holds no usable image (train/ holds none
+/// in the phase layout), or when the fractions are outside [0, 1) or sum to 1 or more.
+/// Setting `*cancel` (from another thread) makes it stop early and throw DataError.
+DatasetScan scan_image_folder(const std::string& root, const SplitOptions& options = {},
+                              const std::atomic<bool>* cancel = nullptr);
 
-/// True for the file extensions OpenCV may read as images (case-insensitive).
+/// True for the file extensions OpenCV may read as images (case-insensitive): png, jpg, jpeg,
+/// jpe, bmp, dib, tif, tiff, webp, pbm, pgm, ppm, pnm, jp2, sr, ras.
 bool has_image_extension(const std::string& path);
+
+/// Combines two seeds into one (splitmix64 steps), e.g. (seed, epoch) or (seed, position).
+std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b);
+
+/// A permutation of 0 .. n-1 drawn from `seed`: Fisher-Yates over std::mt19937_64 with
+/// unbiased bounded draws, so it is the same with every standard library.
+std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed);
 
 }  // namespace wb

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,11 +21,12 @@ struct LoaderOptions {
     std::uint64_t seed = 42;
     /// Apply the training augmentations (random crop, flip).
     bool train = true;
-    /// Background threads that decode and preprocess.
+    /// Background threads that decode and preprocess; 0 loads in the thread calling next().
     int workers = 2;
-    /// Batches prepared ahead of the consumer.
+    /// Batches prepared (or being prepared) ahead of the consumer; at least `workers`.
     int prefetch = 4;
-    /// Decoded images are kept in memory up to this many bytes.
+    /// Decoded images are kept in memory, as decoded (8- or 16-bit, not float), up to this many
+    /// bytes; once one does not fit, no more are added.
     std::size_t cache_bytes = std::size_t(1) << 30;
     bool drop_last = false;
 };
@@ -37,8 +39,12 @@ struct Batch {
 };
 
 /// Batches a list of samples in background threads with prefetch. Use: start_epoch(e), then
-/// next() until it returns nothing. An image that fails to decode at load time is replaced by
-/// the next good one in the same batch and counted in skipped().
+/// next() until it returns nothing; start_epoch() may be called again at any time, which drops
+/// the rest of the current epoch. Batches come in order and depend only on the samples, the
+/// options and the epoch, never on thread timing: sample position k of epoch e is augmented
+/// with a generator seeded from (seed, e, k). An image that fails to decode at load time is
+/// replaced by the next good one in the epoch's order (so usually from the same batch) and
+/// counted in skipped(). With `workers` = 0, next() loads in the calling thread.
 class Loader {
 public:
     Loader(std::vector<Sample> samples, Preprocessing preprocessing, LoaderOptions options);
@@ -46,13 +52,18 @@ public:
     Loader(const Loader&) = delete;
     Loader& operator=(const Loader&) = delete;
 
+    /// Stops the workers of the previous epoch, if any, and starts preparing epoch `epoch`.
     void start_epoch(int epoch);
+    /// The next batch of the current epoch; nothing when it is over or before start_epoch().
+    /// Re-throws, on the caller's thread, an exception raised while preparing a batch.
     std::optional<Batch> next();
 
     std::size_t size() const;         ///< samples
     std::size_t num_batches() const;  ///< per epoch
     std::size_t skipped() const;      ///< images that failed to decode while loading
-    std::size_t cache_bytes_used() const;
+    /// The files counted in skipped(), with the reason each failed.
+    std::vector<SkippedFile> skipped_files() const;
+    std::size_t cache_bytes_used() const;  ///< bytes of decoded images held, <= cache_bytes
     const std::vector<Sample>& samples() const;
 
 private:

@@ -11,6 +11,8 @@
 #include <random>
 #include <thread>
 
+#include <yaml-cpp/yaml.h>
+
 #include "engine/errors.h"
 #include "engine/image_folder.h"
 #include "engine/loader.h"
@@ -201,8 +203,13 @@ void Run::prepare_data() {
     if (scan_.train.empty()) {
         throw DataError(e_.data.root + ": the training split has no images");
     }
-    for (const auto& s : scan_.skipped) {
-        warn("skipped " + s.path + ": " + s.reason);
+    constexpr size_t kNamedSkips = 20;
+    for (size_t i = 0; i < scan_.skipped.size() && i < kNamedSkips; ++i) {
+        warn("skipped " + scan_.skipped[i].path + ": " + scan_.skipped[i].reason);
+    }
+    if (scan_.skipped.size() > kNamedSkips) {
+        warn(std::to_string(scan_.skipped.size() - kNamedSkips) +
+             " more files were skipped; skipped.txt in the run folder lists them all");
     }
     for (const auto& w : scan_.warnings) {
         warn(w);
@@ -394,20 +401,22 @@ void write_result(const RunResult& r) {
     if (r.run_dir.empty()) {
         return;
     }
-    std::ostringstream out;
-    out << "status: " << r.status << "\n";
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    out << YAML::Key << "status" << YAML::Value << r.status;
     if (!r.message.empty()) {
-        out << "message: \"" << r.message << "\"\n";
+        out << YAML::Key << "message" << YAML::Value << YAML::DoubleQuoted << r.message;
     }
-    out << "epochs_done: " << r.epochs_done << "\n"
-        << "best_epoch: " << r.best_epoch + 1 << "\n"
-        << "best_val_accuracy: " << r.best_val_accuracy << "\n";
+    out << YAML::Key << "epochs_done" << YAML::Value << r.epochs_done;
+    out << YAML::Key << "best_epoch" << YAML::Value << r.best_epoch + 1;
+    out << YAML::Key << "best_val_accuracy" << YAML::Value << r.best_val_accuracy;
     if (r.has_test) {
-        out << "test_loss: " << r.test_loss << "\n"
-            << "test_accuracy: " << r.test_accuracy << "\n";
+        out << YAML::Key << "test_loss" << YAML::Value << r.test_loss;
+        out << YAML::Key << "test_accuracy" << YAML::Value << r.test_accuracy;
     }
-    out << "seconds: " << r.seconds << "\n";
-    std::ofstream(fs::path(r.run_dir) / "result.yaml") << out.str();
+    out << YAML::Key << "seconds" << YAML::Value << r.seconds;
+    out << YAML::EndMap;
+    std::ofstream(fs::path(r.run_dir) / "result.yaml") << out.c_str() << "\n";
 }
 
 }  // namespace

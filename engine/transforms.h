@@ -12,12 +12,17 @@ namespace wb {
 /// Applies `p` to a float image from to_float_image(): resize the short side, crop (random
 /// with padding when `train` and p.random_crop, else centre), flip (when `train` and p.hflip),
 /// normalize. Writes the result as CHW float32 into `out`, which holds
-/// p.channels * p.image_size * p.image_size floats.
+/// p.channels * p.image_size * p.image_size floats. A raw image from read_image_raw() is
+/// converted with to_float_image() first. `rng` draws the crop offset, then the flip.
+/// Empty p.mean / p.std mean no normalization; otherwise they need one value per channel
+/// (std::invalid_argument if not).
 void preprocess_into(const cv::Mat& image, const Preprocessing& p, bool train, std::mt19937& rng,
                      float* out);
 
 /// Mean and std per channel of the training images after resize and centre crop, before
-/// normalization. Uses at most `max_images` images spread evenly over the list.
+/// normalization (population std over all their pixels). Uses at most `max_images` images
+/// spread evenly over the list, on a few threads; unreadable ones are passed over. Throws
+/// DataError when none can be read.
 void compute_mean_std(const std::vector<Sample>& samples, const Preprocessing& p,
                       std::vector<float>* mean, std::vector<float>* std, int max_images = 5000);
 

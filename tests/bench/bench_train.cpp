@@ -12,6 +12,7 @@
 
 #include "engine/models.h"
 #include "engine/trainer.h"
+#include "engine/runtime.h"
 
 namespace {
 
@@ -44,6 +45,7 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
+    wb::use_passive_openmp_wait(argv);
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s DATASET_FOLDER [BATCH] [STEP_ITERATIONS]\n", argv[0]);
         return 2;

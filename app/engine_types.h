@@ -1,0 +1,22 @@
+#pragma once
+
+// Engine value types that travel in queued signals from the training thread to the GUI.
+
+#include <QList>
+#include <QMetaType>
+
+#include "engine/observer.h"
+
+Q_DECLARE_METATYPE(wb::Level)
+Q_DECLARE_METATYPE(wb::DatasetInfo)
+Q_DECLARE_METATYPE(wb::RunInfo)
+Q_DECLARE_METATYPE(wb::IterationStats)
+Q_DECLARE_METATYPE(wb::EpochStats)
+Q_DECLARE_METATYPE(wb::RunResult)
+
+namespace wb::ui {
+
+/// Registers the types above for queued connections; cheap to call more than once.
+void registerEngineMetaTypes();
+
+}  // namespace wb::ui

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <QMainWindow>
+#include <QString>
+
+#include "app/engine_types.h"
+#include "engine/experiment.h"
+
+class QSplitter;
+class QTabWidget;
+
+namespace wb::ui {
+
+class DatasetPanel;
+class LogView;
+class ModelPanel;
+class RunsPanel;
+class TrainingPanel;
+
+/// What the command line (or a test) sets before the window shows.
+struct MainWindowOptions {
+    /// Dataset folder to scan at start-up; empty means the bundled demo dataset.
+    QString dataDir;
+    /// Runs folder; empty means the last one used (QSettings), else ./runs.
+    QString runsDir;
+    /// Epochs in the form; 0 keeps the default.
+    int epochs = 0;
+    /// Show errors in message boxes as well as in the log (off in tests that provoke errors).
+    bool errorDialogs = true;
+};
+
+/// The frame: dataset, model and runs panels in tabs on the left, the training panel with its
+/// charts and the message log on the right. It assembles the experiment from the panels and
+/// makes sure that closing the window while training stops the run first.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(const MainWindowOptions& options = {}, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// The experiment the panels describe: form values, dataset folder, runs folder.
+    wb::Experiment experiment() const;
+    /// Loads `experiment` into the form and, when its dataset differs, scans that folder.
+    void setExperiment(const wb::Experiment& experiment);
+
+    /// Starts a run of experiment(); false with the reason logged (and shown) when it cannot.
+    bool startTraining();
+    void stopTraining();
+
+    DatasetPanel* datasetPanel() const { return m_dataset; }
+    ModelPanel* modelPanel() const { return m_model; }
+    TrainingPanel* trainingPanel() const { return m_training; }
+    RunsPanel* runsPanel() const { return m_runs; }
+    LogView* logView() const { return m_log; }
+    QTabWidget* tabs() const { return m_tabs; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void createMenus();
+    void logMessage(wb::Level level, const QString& text);
+    void showError(const QString& title, const QString& text);
+    void onRunFinished(const wb::RunResult& result);
+    void openExperiment();
+    void saveExperiment();
+
+    MainWindowOptions m_options;
+    QTabWidget* m_tabs = nullptr;
+    QSplitter* m_splitter = nullptr;
+    DatasetPanel* m_dataset = nullptr;
+    ModelPanel* m_model = nullptr;
+    TrainingPanel* m_training = nullptr;
+    RunsPanel* m_runs = nullptr;
+    LogView* m_log = nullptr;
+    bool m_closePending = false;
+};
+
+}  // namespace wb::ui

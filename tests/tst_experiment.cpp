@@ -1,0 +1,336 @@
+// The experiment file: defaults, exact round trips, and errors that point at the offending
+// line and column.
+
+#include <QTemporaryDir>
+#include <QtTest>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "engine/errors.h"
+#include "engine/experiment.h"
+
+using wb::ConfigError;
+using wb::Experiment;
+
+Q_DECLARE_METATYPE(Experiment)
+
+namespace wb {
+// QCOMPARE prints both experiments as YAML when they differ.
+char* toString(const Experiment& experiment) {
+    return qstrdup(to_yaml(experiment).c_str());
+}
+}  // namespace wb
+
+namespace {
+
+Experiment non_default_experiment() {
+    Experiment e;
+    e.name = "flowers resnet: run #2";
+    e.data.root = "/data/my flowers";
+    e.data.val_fraction = 0.15;
+    e.data.test_fraction = 0.2;
+    e.data.split_seed = 18446744073709551615ull;
+    e.data.workers = 4;
+    e.data.cache_mb = 0;
+    e.data.verify_decode = false;
+    e.model.arch = "resnet18";
+    e.preprocessing.image_size = 224;
+    e.preprocessing.resize = 256;
+    e.preprocessing.random_crop = true;
+    e.preprocessing.crop_padding = 4;
+    e.preprocessing.hflip = true;
+    e.preprocessing.channels = 3;
+    e.preprocessing.normalize = "imagenet";
+    e.preprocessing.mean = wb::kImageNetMean;
+    e.preprocessing.std = wb::kImageNetStd;
+    e.optimizer.type = "adamw";
+    e.optimizer.lr = 3e-4;
+    e.optimizer.momentum = 0.95;
+    e.optimizer.nesterov = true;
+    e.optimizer.weight_decay = 0.05;
+    e.optimizer.beta1 = 0.85;
+    e.optimizer.beta2 = 0.9999;
+    e.optimizer.eps = 1e-10;
+    e.schedule.policy = "step";
+    e.schedule.step_epochs = 30;
+    e.schedule.gamma = 0.5;
+    e.epochs = 90;
+    e.batch_size = 256;
+    e.seed = 0;
+    e.threads = 2;
+    e.device = "cuda:1";
+    e.runs_dir = "C:\\runs\\\"quoted\"";
+    return e;
+}
+
+// Parses `yaml` and returns the ConfigError it throws; fails the test when none is thrown.
+std::optional<ConfigError> error_of(const QString& yaml) {
+    try {
+        wb::parse_experiment(yaml.toStdString(), "exp.yaml");
+    } catch (const ConfigError& error) {
+        return error;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+class TestExperiment : public QObject {
+    Q_OBJECT
+
+private slots:
+    void emptyFileGivesDefaults_data();
+    void emptyFileGivesDefaults();
+    void partialFileUsesDefaults();
+    void roundTrip_data();
+    void roundTrip();
+    void saveAndLoad();
+    void writtenFileIsReadable();
+    void badInput_data();
+    void badInput();
+    void fileNotFound();
+    void validateWithoutPosition();
+    void availableModels();
+};
+
+void TestExperiment::emptyFileGivesDefaults_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::newRow("empty") << "";
+    QTest::newRow("comment only") << "# nothing set\n";
+    QTest::newRow("empty mapping") << "{}";
+    QTest::newRow("empty sections") << "data:\noptimizer:\nschedule: {}\n";
+}
+
+void TestExperiment::emptyFileGivesDefaults() {
+    QFETCH(QString, yaml);
+    QCOMPARE(wb::parse_experiment(yaml.toStdString(), "exp.yaml"), Experiment{});
+}
+
+void TestExperiment::partialFileUsesDefaults() {
+    const Experiment e = wb::parse_experiment(
+        "epochs: 5\n"
+        "optimizer:\n"
+        "  lr: 0.1\n"
+        "preprocessing:\n"
+        "  channels: 3\n"
+        "  mean: [0.5, 0.25, 0.125]\n"
+        "  std: [1, 2, 3]\n",
+        "exp.yaml");
+    Experiment expected;
+    expected.epochs = 5;
+    expected.optimizer.lr = 0.1;
+    expected.preprocessing.channels = 3;
+    expected.preprocessing.mean = {0.5f, 0.25f, 0.125f};
+    expected.preprocessing.std = {1.f, 2.f, 3.f};
+    QCOMPARE(e, expected);
+    QCOMPARE(e.optimizer.momentum, 0.9);
+    QCOMPARE(e.data.split_seed, std::uint64_t(42));
+}
+
+void TestExperiment::roundTrip_data() {
+    QTest::addColumn<Experiment>("experiment");
+    QTest::newRow("defaults") << Experiment{};
+    QTest::newRow("non-default values") << non_default_experiment();
+
+    Experiment awkward;
+    awkward.optimizer.lr = 0.1 + 0.2;
+    awkward.optimizer.weight_decay = 1.0 / 3.0;
+    awkward.optimizer.eps = std::numeric_limits<double>::denorm_min();
+    awkward.data.val_fraction = 0.1;
+    awkward.data.test_fraction = 1e-17;
+    awkward.schedule.gamma = std::nextafter(1.0, 0.0);
+    awkward.preprocessing.mean = {0.1f};
+    awkward.preprocessing.std = {1.0f / 3.0f};
+    QTest::newRow("awkward doubles") << awkward;
+
+    Experiment strings;
+    strings.name = "null";
+    strings.data.root = "";
+    strings.runs_dir = "123";
+    strings.device = "cuda";
+    QTest::newRow("strings a reader could misread") << strings;
+
+    Experiment text;
+    text.name = "tab\there, newline\nthere, caf\xc3\xa9, # not a comment, key: value";
+    text.runs_dir = " leading and trailing spaces ";
+    QTest::newRow("strings with special characters") << text;
+}
+
+void TestExperiment::roundTrip() {
+    QFETCH(Experiment, experiment);
+    const std::string yaml = wb::to_yaml(experiment);
+    QCOMPARE(wb::parse_experiment(yaml, "round-trip.yaml"), experiment);
+}
+
+void TestExperiment::saveAndLoad() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string path = dir.filePath("experiment.yaml").toStdString();
+    const Experiment e = non_default_experiment();
+    wb::save_experiment(e, path);
+    QCOMPARE(wb::load_experiment(path), e);
+}
+
+void TestExperiment::writtenFileIsReadable() {
+    Experiment e;
+    e.optimizer.lr = 3e-4;
+    const QString yaml = QString::fromStdString(wb::to_yaml(e));
+    QVERIFY(yaml.startsWith("#"));
+    QVERIFY(yaml.contains("\noptimizer:\n"));
+    QVERIFY2(yaml.contains("  lr: 0.0003"), qPrintable(yaml));
+    QVERIFY2(yaml.contains("  weight_decay: 0.0005"), qPrintable(yaml));
+    QVERIFY2(yaml.contains("\nname: experiment\n"), qPrintable(yaml));
+    QVERIFY2(yaml.contains("  mean: []"), qPrintable(yaml));
+}
+
+void TestExperiment::badInput_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<int>("column");
+    QTest::addColumn<QString>("fragment");
+
+    // Keys
+    QTest::newRow("unknown key lists the allowed ones")
+        << "epochs: 3\ncolour: red\n"
+        << 2 << 1 << "unknown key 'colour' (allowed: name, data,";
+    QTest::newRow("typo at the top level") << "epoch: 3\n" << 1 << 1 << "did you mean 'epochs'?";
+    QTest::newRow("typo in a section") << "optimizer:\n  type: sgd\n  wieght_decay: 0.1\n"
+                                       << 3 << 3 << "did you mean 'weight_decay'?";
+    QTest::newRow("key in the wrong section")
+        << "lr: 0.1\n"
+        << 1 << 1 << "'lr' belongs in the 'optimizer' section";
+    QTest::newRow("top-level key inside a section")
+        << "data:\n  epochs: 3\n"
+        << 2 << 3 << "'epochs' belongs at the top level";
+    QTest::newRow("duplicate key") << "epochs: 3\nseed: 1\nepochs: 4\n"
+                                   << 3 << 1 << "duplicate key 'epochs'";
+
+    // Types
+    QTest::newRow("word for an integer") << "epochs: three\n"
+                                         << 1 << 9 << "'epochs' expects an integer, got 'three'";
+    QTest::newRow("fraction for an integer") << "batch_size: 6.5\n"
+                                             << 1 << 13 << "'batch_size' expects an integer";
+    QTest::newRow("quoted number") << "epochs: \"3\"\n"
+                                   << 1 << 9 << "expects an integer, got the quoted string \"3\"";
+    QTest::newRow("integer out of range") << "epochs: 99999999999\n"
+                                          << 1 << 9 << "'epochs' is out of range";
+    QTest::newRow("negative seed") << "seed: -1\n"
+                                   << 1 << 7 << "'seed' expects a non-negative integer";
+    QTest::newRow("word for a number") << "optimizer:\n  lr: fast\n"
+                                       << 2 << 7 << "'optimizer.lr' expects a number";
+    QTest::newRow("word for a boolean") << "data:\n  verify_decode: maybe\n"
+                                        << 2 << 18 << "expects true or false";
+    QTest::newRow("list for text") << "name: [a, b]\n"
+                                   << 1 << 7 << "'name' expects text, got a list";
+    QTest::newRow("number for a list") << "preprocessing:\n  mean: 0.5\n"
+                                       << 2 << 9 << "expects a list of numbers";
+    QTest::newRow("word in a list") << "preprocessing:\n  channels: 3\n  mean: [0.5, x, 0.5]\n"
+                                    << 3 << 15 << "'preprocessing.mean' expects numbers, got 'x'";
+    QTest::newRow("section not a mapping") << "name: a\ndata: 5\n"
+                                           << 2 << 7 << "'data' must be a mapping";
+    QTest::newRow("top level is a list")
+        << "- epochs: 3\n"
+        << 1 << 1 << "mapping of settings (key: value) at the top level";
+    QTest::newRow("top level is text") << "just some text\n"
+                                       << 1 << 1 << "at the top level, got 'just some text'";
+
+    // Values
+    QTest::newRow("negative lr") << "optimizer:\n  lr: -0.1\n"
+                                 << 2 << 7 << "optimizer.lr must be positive, got -0.1";
+    QTest::newRow("fractions summing to 1") << "data:\n  val_fraction: 0.5\n  test_fraction: 0.5\n"
+                                            << 3 << 18 << "must be below 1";
+    QTest::newRow("fraction of 1") << "data:\n  val_fraction: 1\n"
+                                   << 2 << 17 << "data.val_fraction must be in [0, 1)";
+    QTest::newRow("unknown arch") << "model:\n  arch: resnet19\n"
+                                  << 2 << 9
+                                  << "unknown architecture 'resnet19'; did you mean 'resnet18'?";
+    QTest::newRow("unknown optimizer")
+        << "optimizer:\n  type: rmsprop\n"
+        << 2 << 9 << "unknown optimizer 'rmsprop' (allowed: sgd, adam, adamw)";
+    QTest::newRow("unknown policy") << "schedule:\n  policy: cosine\n"
+                                    << 2 << 11 << "unknown schedule policy 'cosine'";
+    QTest::newRow("unknown normalization") << "preprocessing:\n  normalize: imagenett\n"
+                                           << 2 << 14 << "did you mean 'imagenet'?";
+    QTest::newRow("two channels") << "preprocessing:\n  channels: 2\n"
+                                  << 2 << 13 << "channels must be 1 or 3, got 2";
+    QTest::newRow("mean does not match channels")
+        << "preprocessing:\n  channels: 3\n  mean: [0.5]\n  std: [0.5]\n"
+        << 3 << 9 << "one value per channel (3), got 1";
+    QTest::newRow("std without mean") << "preprocessing:\n  std: [0.5]\n"
+                                      << 2 << 8 << "must be given together";
+    QTest::newRow("zero std") << "preprocessing:\n  mean: [0.5]\n  std: [0]\n"
+                              << 3 << 8 << "must be positive";
+    QTest::newRow("resize below image size")
+        << "preprocessing:\n  image_size: 224\n  resize: 200\n"
+        << 3 << 11 << "at least preprocessing.image_size (224)";
+    QTest::newRow("zero batch size") << "batch_size: 0\n"
+                                     << 1 << 13 << "batch_size must be at least 1, got 0";
+    QTest::newRow("zero epochs") << "epochs: 0\n" << 1 << 9 << "epochs must be at least 1";
+    QTest::newRow("nesterov without momentum")
+        << "optimizer:\n  momentum: 0\n  nesterov: true\n"
+        << 3 << 13 << "nesterov needs optimizer.momentum above 0";
+    QTest::newRow("gamma above 1") << "schedule:\n  gamma: 2\n"
+                                   << 2 << 10 << "schedule.gamma must be in (0, 1]";
+    QTest::newRow("unknown device") << "device: gpu\n"
+                                    << 1 << 9 << "device must be cpu, cuda or cuda:N, got 'gpu'";
+
+    // Syntax
+    QTest::newRow("unclosed list") << "epochs: 3\nseed: [1, 2\n" << 3 << 1 << "YAML syntax error";
+    QTest::newRow("bad indentation") << "data:\n  root: a\n workers: 2\n"
+                                     << 3 << 2 << "YAML syntax error";
+}
+
+void TestExperiment::badInput() {
+    QFETCH(QString, yaml);
+    QFETCH(int, line);
+    QFETCH(int, column);
+    QFETCH(QString, fragment);
+
+    const auto error = error_of(yaml);
+    QVERIFY2(error, "no ConfigError thrown");
+    const QString what = QString::fromStdString(error->what());
+    QVERIFY2(what.contains(fragment), qPrintable(what));
+    QCOMPARE(error->source(), std::string("exp.yaml"));
+    QCOMPARE(error->line(), line);
+    QCOMPARE(error->column(), column);
+    QVERIFY2(what.startsWith(QString("exp.yaml:%1:%2: ").arg(line).arg(column)), qPrintable(what));
+}
+
+void TestExperiment::fileNotFound() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string path = dir.filePath("missing.yaml").toStdString();
+    try {
+        wb::load_experiment(path);
+        QFAIL("no ConfigError thrown");
+    } catch (const ConfigError& error) {
+        QCOMPARE(error.source(), path);
+        QCOMPARE(error.line(), 0);
+        QCOMPARE(error.column(), 0);
+        QVERIFY2(QString(error.what()).contains("cannot open"), error.what());
+    }
+}
+
+void TestExperiment::validateWithoutPosition() {
+    Experiment e;
+    wb::validate(e);
+    e.data.val_fraction = 0.6;
+    e.data.test_fraction = 0.4;
+    try {
+        wb::validate(e);
+        QFAIL("no ConfigError thrown");
+    } catch (const ConfigError& error) {
+        QCOMPARE(error.line(), 0);
+        QCOMPARE(error.column(), 0);
+        QVERIFY2(QString(error.what()).contains("must be below 1"), error.what());
+    }
+}
+
+void TestExperiment::availableModels() {
+    const auto& models = wb::available_models();
+    QCOMPARE(models, (std::vector<std::string>{"small_cnn", "resnet18", "vgg16_bn"}));
+}
+
+QTEST_GUILESS_MAIN(TestExperiment)
+#include "tst_experiment.moc"

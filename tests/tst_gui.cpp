@@ -1,0 +1,531 @@
+// The window, its panels, the training worker and the charts, on the offscreen platform.
+// Training runs use the bundled demo dataset (WB_DEMO_DATA) and write into temporary folders.
+
+#include <QChart>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLineSeries>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScatterSeries>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QValueAxis>
+#include <QtTest>
+#include <cmath>
+#include <memory>
+
+#include "app/dataset_panel.h"
+#include "app/log_view.h"
+#include "app/main_window.h"
+#include "app/model_panel.h"
+#include "app/run_summary.h"
+#include "app/runs_panel.h"
+#include "app/training_panel.h"
+#include "engine/trainer.h"
+#include "widgets/chart_math.h"
+#include "widgets/training_charts.h"
+
+using namespace wb::ui;
+
+Q_DECLARE_METATYPE(wb::Experiment)
+
+namespace {
+
+constexpr int kScanTimeoutMs = 60000;
+constexpr int kRunTimeoutMs = 180000;
+
+QValueAxis* valueAxis(QChart* chart, Qt::Orientation orientation) {
+    const auto axes = chart->axes(orientation);
+    return axes.isEmpty() ? nullptr : qobject_cast<QValueAxis*>(axes.front());
+}
+
+bool strictlyInside(QValueAxis* axis, double value) {
+    return axis && value > axis->min() && value < axis->max();
+}
+
+double maxY(const QList<QPointF>& points) {
+    double m = -INFINITY;
+    for (const QPointF& p : points) {
+        m = std::max(m, p.y());
+    }
+    return m;
+}
+
+}  // namespace
+
+class TestGui : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+
+    // Charts.
+    void chartsMarkBestEpoch_data();
+    void chartsMarkBestEpoch();
+    void chartsKeepEveryIterationAndDecimateTheDisplay();
+    void chartsCoalesceRedraws();
+    void chartsIgnoreNonFiniteLoss();
+
+    // Window and panels.
+    void windowScansDemoDatasetAtStart();
+    void badDatasetFolderIsReportedInTheWindow();
+    void modelFormRoundTripsExperiment_data();
+    void modelFormRoundTripsExperiment();
+    void modelFormEditsReachTheExperiment();
+    void runsPanelReadsRunFolders();
+
+    // Training.
+    void startButtonRunsTrainingToTheEnd();
+    void stopCancelsRunningTraining();
+    void closingWindowWhileTrainingStopsTheRunFirst();
+    void destroyingWindowWhileTrainingDoesNotHang();
+
+private:
+    std::unique_ptr<MainWindow> makeWindow(const QString& runsDir, int epochs);
+    static void setSmallRun(MainWindow* window, int epochs);
+    static bool waitForIterations(TrainingPanel* panel, int timeoutMs);
+};
+
+void TestGui::initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("WorkbenchTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("tst_gui"));
+    if (qEnvironmentVariableIsEmpty("WB_DEMO_DATA")) {
+        qputenv("WB_DEMO_DATA", WB_SOURCE_DIR "/resources/demo");
+    }
+    QVERIFY2(QDir(QString::fromStdString(wb::demo_dataset_dir())).exists(QStringLiteral("train")),
+             "the demo dataset is missing");
+    wb::set_threads(0);
+}
+
+// ---- charts ---------------------------------------------------------------------------------
+
+void TestGui::chartsMarkBestEpoch_data() {
+    QTest::addColumn<QList<double>>("accuracies");
+    QTest::addColumn<bool>("hasVal");
+    QTest::addColumn<int>("override");
+    QTest::addColumn<int>("expectedBest");
+
+    QTest::newRow("validation peak in the middle")
+        << QList<double>{0.5, 0.8, 0.7} << true << 0 << 2;
+    QTest::newRow("ties take the earliest") << QList<double>{0.6, 0.9, 0.9} << true << 0 << 2;
+    QTest::newRow("last epoch best, at the axis end")
+        << QList<double>{0.2, 0.5, 1.0} << true << 0 << 3;
+    QTest::newRow("no validation: train accuracy")
+        << QList<double>{0.3, 0.4, 0.9} << false << 0 << 3;
+    QTest::newRow("the trainer's choice wins") << QList<double>{0.5, 0.8, 0.7} << true << 1 << 1;
+}
+
+void TestGui::chartsMarkBestEpoch() {
+    QFETCH(QList<double>, accuracies);
+    QFETCH(bool, hasVal);
+    QFETCH(int, override);
+    QFETCH(int, expectedBest);
+
+    TrainingCharts charts;
+    charts.resize(900, 600);
+    for (int i = 0; i < accuracies.size(); ++i) {
+        EpochPoint p;
+        p.epoch = i + 1;
+        p.trainLoss = 2.0 - 0.3 * i;
+        p.trainAccuracy = hasVal ? 0.5 : accuracies[i];
+        p.hasVal = hasVal;
+        p.valLoss = 1.5 - 0.1 * i;
+        p.valAccuracy = accuracies[i];
+        charts.addEpoch(p);
+    }
+    if (override > 0) {
+        charts.setBestEpoch(override);
+    }
+    charts.flush();
+
+    QCOMPARE(charts.bestEpoch(), expectedBest);
+    const EpochPoint& best = charts.epochs().at(expectedBest - 1);
+    const double bestAcc = 100.0 * (hasVal ? best.valAccuracy : best.trainAccuracy);
+    const double bestLoss = hasVal ? best.valLoss : best.trainLoss;
+
+    const QList<QPointF> accMarker = charts.bestAccuracyMarker()->points();
+    QCOMPARE(accMarker.size(), 1);
+    QCOMPARE(accMarker.front(), QPointF(expectedBest, bestAcc));
+    const QList<QPointF> lossMarker = charts.bestLossMarker()->points();
+    QCOMPARE(lossMarker.size(), 1);
+    QCOMPARE(lossMarker.front(), QPointF(expectedBest, bestLoss));
+    QVERIFY(charts.bestAccuracyMarker()->name().contains(QString::number(expectedBest)));
+
+    // Every epoch is drawn, and no axis hides the marker (not even on its edge).
+    QCOMPARE(charts.trainAccuracySeries()->count(), accuracies.size());
+    QCOMPARE(charts.valAccuracySeries()->count(), hasVal ? accuracies.size() : 0);
+    QVERIFY(strictlyInside(valueAxis(charts.accuracyChart(), Qt::Horizontal), expectedBest));
+    QVERIFY(strictlyInside(valueAxis(charts.accuracyChart(), Qt::Vertical), bestAcc));
+    QVERIFY(strictlyInside(valueAxis(charts.lossChart(), Qt::Horizontal), expectedBest));
+    QVERIFY(strictlyInside(valueAxis(charts.lossChart(), Qt::Vertical), bestLoss));
+}
+
+void TestGui::chartsKeepEveryIterationAndDecimateTheDisplay() {
+    TrainingCharts charts;
+    charts.resize(900, 600);
+    constexpr int kPoints = 20000;
+    QList<QPointF> points;
+    for (int i = 0; i < kPoints; ++i) {
+        const double loss = 2.0 * std::exp(-i / 5000.0) + 0.1 * ((i * 7919) % 13) / 13.0;
+        points.append(QPointF(i, i == 12345 ? 9.5 : loss));  // one spike that must stay visible
+    }
+    charts.addIterations(points);
+    QElapsedTimer timer;
+    timer.start();
+    charts.flush();
+    const qint64 flushMs = timer.elapsed();
+
+    QCOMPARE(charts.iterationLoss().size(), kPoints);
+    const QList<QPointF> shown = charts.rawLossSeries()->points();
+    QVERIFY2(shown.size() <= charts.maxDisplayPoints() + 2,
+             qPrintable(QString::number(shown.size())));
+    QVERIFY(shown.size() >= charts.maxDisplayPoints() / 2);
+    QCOMPARE(maxY(shown), 9.5);
+    QCOMPARE(shown.front().x(), 0.0);
+    QCOMPARE(shown.back().x(), double(kPoints - 1));
+    const QList<QPointF> smooth = charts.smoothedLossSeries()->points();
+    QVERIFY(!smooth.isEmpty());
+    QCOMPARE(smooth.back().x(), double(kPoints - 1));
+    QVERIFY(smooth.back().y() < 0.5);  // smoothed, not the spike
+    QVERIFY(strictlyInside(valueAxis(charts.iterationChart(), Qt::Vertical), 9.5));
+    // One redraw of 20,000 points must fit in a frame budget with room to spare.
+    qInfo("redraw of %d points took %lld ms", kPoints, flushMs);
+}
+
+void TestGui::chartsCoalesceRedraws() {
+    TrainingCharts charts;
+    const int before = charts.redrawCount();
+    for (int i = 0; i < 1000; ++i) {
+        charts.addIteration(i, 1.0 / (i + 1));
+    }
+    EpochPoint p;
+    charts.addEpoch(p);
+    QCOMPARE(charts.redrawCount(), before);  // nothing drawn without the event loop
+    QTRY_COMPARE_WITH_TIMEOUT(charts.redrawCount(), before + 1, 2000);
+    QTest::qWait(3 * charts.redrawInterval());
+    QCOMPARE(charts.redrawCount(), before + 1);  // the whole burst cost one redraw
+    QCOMPARE(charts.rawLossSeries()->count(), 1000);
+    QCOMPARE(charts.trainLossSeries()->count(), 1);
+}
+
+void TestGui::chartsIgnoreNonFiniteLoss() {
+    TrainingCharts charts;
+    charts.addIteration(0, 1.0);
+    charts.addIteration(1, NAN);
+    charts.addIteration(2, INFINITY);
+    charts.addIteration(3, 0.5);
+    charts.flush();
+    QCOMPARE(charts.iterationLoss().size(), 2);
+    QVERIFY(strictlyInside(valueAxis(charts.iterationChart(), Qt::Vertical), 0.75));
+    QVERIFY(std::isfinite(valueAxis(charts.iterationChart(), Qt::Vertical)->max()));
+}
+
+// ---- window and panels ----------------------------------------------------------------------
+
+std::unique_ptr<MainWindow> TestGui::makeWindow(const QString& runsDir, int epochs) {
+    MainWindowOptions options;
+    options.runsDir = runsDir;
+    options.epochs = epochs;
+    options.errorDialogs = false;
+    auto window = std::make_unique<MainWindow>(options);
+    window->show();
+    return window;
+}
+
+void TestGui::setSmallRun(MainWindow* window, int epochs) {
+    wb::Experiment e = window->modelPanel()->experiment();
+    e.model.arch = "small_cnn";
+    e.epochs = epochs;
+    e.batch_size = 32;
+    window->modelPanel()->setExperiment(e);
+}
+
+bool TestGui::waitForIterations(TrainingPanel* panel, int timeoutMs) {
+    QElapsedTimer timer;
+    timer.start();
+    while (panel->iterationsSeen() == 0 && panel->isRunning() && timer.elapsed() < timeoutMs) {
+        QTest::qWait(20);
+    }
+    return panel->iterationsSeen() > 0 && panel->isRunning();
+}
+
+void TestGui::windowScansDemoDatasetAtStart() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 0);
+    QCOMPARE(window->windowTitle(), QStringLiteral("Workbench"));
+    QVERIFY(window->datasetPanel()->isScanning() || window->datasetPanel()->hasScan());
+    QTRY_VERIFY_WITH_TIMEOUT(window->datasetPanel()->hasScan(), kScanTimeoutMs);
+
+    DatasetPanel* panel = window->datasetPanel();
+    QVERIFY(panel->isDemo());
+    QCOMPARE(panel->classCount(), 10);
+    QTableWidget* table = panel->classTable();
+    QCOMPARE(table->rowCount(), 10);
+    int train = 0, val = 0, test = 0;
+    for (int row = 0; row < table->rowCount(); ++row) {
+        QVERIFY(!table->item(row, 0)->text().isEmpty());
+        train += table->item(row, 1)->text().toInt();
+        val += table->item(row, 2)->text().toInt();
+        test += table->item(row, 3)->text().toInt();
+    }
+    QCOMPARE(train, 300);
+    QCOMPARE(val, 100);
+    QCOMPARE(test, 100);
+    QCOMPARE(panel->sampleGrid()->count(), 10);
+    QCOMPARE(panel->problemTable()->rowCount(), 0);
+    QCOMPARE(window->logView()->count(wb::Level::Error), 0);
+    // The demo is named by an empty root, so a saved experiment stays portable.
+    QVERIFY(window->experiment().data.root.empty());
+    QCOMPARE(QString::fromStdString(window->experiment().runs_dir),
+             QDir(runs.path()).absolutePath());
+}
+
+void TestGui::badDatasetFolderIsReportedInTheWindow() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 0);
+    DatasetPanel* panel = window->datasetPanel();
+    QTRY_VERIFY_WITH_TIMEOUT(panel->hasScan(), kScanTimeoutMs);
+
+    QTemporaryDir empty;
+    QSignalSpy finished(panel, &DatasetPanel::scanFinished);
+    panel->scanFolder(empty.path() + QStringLiteral("/does-not-exist"));
+    QVERIFY(finished.wait(kScanTimeoutMs));
+    QCOMPARE(finished.takeFirst().at(0).toBool(), false);
+    QVERIFY(!panel->hasScan());
+    QCOMPARE(panel->classTable()->rowCount(), 0);
+    QVERIFY(window->logView()->count(wb::Level::Error) >= 1);
+    QVERIFY(window->logView()->lastMessage().contains(QStringLiteral("does-not-exist")));
+    // And a run on it is refused with the reason in the window, not started.
+    QVERIFY(!window->startTraining());
+    QVERIFY(!window->trainingPanel()->isRunning());
+    QVERIFY(window->logView()->lastMessage().contains(QStringLiteral("cannot be used")));
+}
+
+void TestGui::modelFormRoundTripsExperiment_data() {
+    QTest::addColumn<wb::Experiment>("experiment");
+
+    QTest::newRow("defaults") << wb::Experiment{};
+
+    wb::Experiment adam;
+    adam.model.arch = wb::available_models().back();
+    adam.optimizer.type = "adam";
+    adam.optimizer.lr = 3e-4;
+    adam.optimizer.weight_decay = 0;
+    adam.schedule.policy = "step";
+    adam.schedule.step_epochs = 5;
+    adam.schedule.gamma = 0.5;
+    adam.epochs = 12;
+    adam.batch_size = 128;
+    adam.seed = 7;
+    QTest::newRow("adam, step schedule") << adam;
+
+    wb::Experiment adamw;
+    adamw.optimizer.type = "adamw";
+    adamw.optimizer.lr = 1e-6;
+    adamw.optimizer.weight_decay = 0.05;
+    adamw.preprocessing.image_size = 64;
+    adamw.preprocessing.channels = 3;
+    adamw.preprocessing.normalize = "imagenet";
+    adamw.preprocessing.hflip = true;
+    adamw.preprocessing.random_crop = true;
+    adamw.preprocessing.crop_padding = 4;
+    adamw.seed = 18446744073709551615ull;
+    QTest::newRow("adamw, augmentation, 3 channels, largest seed") << adamw;
+
+    wb::Experiment sgd;
+    sgd.optimizer.momentum = 0.95;
+    sgd.optimizer.nesterov = true;
+    sgd.preprocessing.normalize = "none";
+    sgd.data.val_fraction = 0.2;
+    sgd.name = "kept although not in the form";
+    QTest::newRow("sgd, fields outside the form") << sgd;
+}
+
+void TestGui::modelFormRoundTripsExperiment() {
+    QFETCH(wb::Experiment, experiment);
+    ModelPanel panel;
+    panel.setExperiment(experiment);
+    const wb::Experiment back = panel.experiment();
+    QCOMPARE(back.model.arch, experiment.model.arch);
+    QCOMPARE(back.optimizer.type, experiment.optimizer.type);
+    QCOMPARE(back.optimizer.lr, experiment.optimizer.lr);
+    QCOMPARE(back.seed, experiment.seed);
+    QVERIFY(back == experiment);
+}
+
+void TestGui::modelFormEditsReachTheExperiment() {
+    ModelPanel panel;
+    panel.setExperiment(wb::Experiment{});
+    panel.learningRateSpin()->setValue(0.125);
+    panel.epochsSpin()->setValue(9);
+    panel.batchSizeSpin()->setValue(48);
+    panel.optimizerCombo()->setCurrentIndex(
+        panel.optimizerCombo()->findData(QStringLiteral("adamw")));
+    const wb::Experiment e = panel.experiment();
+    QCOMPARE(e.optimizer.lr, 0.125);
+    QCOMPARE(e.epochs, 9);
+    QCOMPARE(e.batch_size, 48);
+    QCOMPARE(e.optimizer.type, std::string("adamw"));
+    QVERIFY(!(e == wb::Experiment{}));
+}
+
+void TestGui::runsPanelReadsRunFolders() {
+    QTemporaryDir runs;
+    QDir root(runs.path());
+    auto write = [&](const QString& run, const QString& file, const QByteArray& text) {
+        root.mkpath(run);
+        QFile f(root.filePath(run + QLatin1Char('/') + file));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(text);
+    };
+    wb::Experiment e;
+    e.model.arch = "small_cnn";
+    e.epochs = 2;
+    write(QStringLiteral("a-done"), QStringLiteral("experiment.yaml"),
+          QByteArray::fromStdString(wb::to_yaml(e)));
+    write(QStringLiteral("a-done"), QStringLiteral("metrics.csv"),
+          "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,lr\n"
+          "1,1.5,0.40,1.4,0.45,1.0,0.01\n2,1.0,0.60,1.1,0.625,1.0,0.01\n");
+    write(QStringLiteral("b-half"), QStringLiteral("experiment.yaml"),
+          QByteArray::fromStdString(wb::to_yaml(e)));
+    write(QStringLiteral("b-half"), QStringLiteral("metrics.csv"),
+          "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,lr\n"
+          "1,1.5,0.40,nan,nan,1.0,0.01\n");
+    write(QStringLiteral("b-half"), QStringLiteral("result.yaml"),
+          "status: cancelled\nepochs_done: 1\n");
+    write(QStringLiteral("c-broken"), QStringLiteral("experiment.yaml"), "epochs: [oops\n");
+    root.mkpath(QStringLiteral("not-a-run"));
+
+    RunsPanel panel;
+    panel.setRunsDir(runs.path());
+    QCOMPARE(panel.runCount(), 3);
+    QCOMPARE(panel.table()->rowCount(), 3);
+    QHash<QString, RunSummary> byName;
+    for (const RunSummary& r : panel.runs()) {
+        byName.insert(r.name, r);
+    }
+    QCOMPARE(byName.value("a-done").status, QStringLiteral("finished"));
+    QCOMPARE(byName.value("a-done").model, QStringLiteral("small_cnn"));
+    QCOMPARE(byName.value("a-done").bestEpoch, 2);
+    QCOMPARE(byName.value("a-done").bestAccuracy, 0.625);
+    QVERIFY(byName.value("a-done").bestIsValidation);
+    QCOMPARE(byName.value("b-half").status, QStringLiteral("cancelled"));
+    QCOMPARE(byName.value("b-half").bestAccuracy, 0.40);  // no validation: train accuracy
+    QVERIFY(!byName.value("b-half").bestIsValidation);
+    QCOMPARE(byName.value("c-broken").status, QStringLiteral("unreadable"));
+    QVERIFY(!byName.value("c-broken").error.isEmpty());
+
+    panel.setActiveRun(root.filePath(QStringLiteral("b-half")));
+    for (const RunSummary& r : panel.runs()) {
+        QCOMPARE(r.status == QLatin1String("running"), r.name == QLatin1String("b-half"));
+    }
+}
+
+// ---- training -------------------------------------------------------------------------------
+
+void TestGui::startButtonRunsTrainingToTheEnd() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 1);
+    setSmallRun(window.get(), 1);
+    TrainingPanel* training = window->trainingPanel();
+    QSignalSpy finished(training, &TrainingPanel::runFinished);
+
+    QTest::mouseClick(training->startButton(), Qt::LeftButton);
+    QVERIFY(training->isRunning());
+    QVERIFY(!training->startButton()->isEnabled());
+    QVERIFY(training->stopButton()->isEnabled());
+    QVERIFY(finished.wait(kRunTimeoutMs));
+    QVERIFY(!training->isRunning());
+
+    const wb::RunResult& result = training->lastResult();
+    QVERIFY2(result.status == "finished", result.message.c_str());
+    QCOMPARE(result.epochs_done, 1);
+    QVERIFY(training->startButton()->isEnabled());
+
+    // The charts got every iteration (300 images in batches of 32) and the epoch.
+    TrainingCharts* charts = training->charts();
+    charts->flush();
+    QCOMPARE(charts->iterationLoss().size(), 10);
+    QCOMPARE(training->iterationsSeen(), 10);
+    QCOMPARE(charts->rawLossSeries()->count(), 10);
+    QVERIFY(charts->smoothedLossSeries()->count() > 0);
+    QCOMPARE(charts->epochs().size(), 1);
+    QCOMPARE(charts->trainLossSeries()->count(), 1);
+    QCOMPARE(charts->valAccuracySeries()->count(), 1);
+    QCOMPARE(charts->bestEpoch(), 1);
+    QCOMPARE(charts->bestAccuracyMarker()->count(), 1);
+    QCOMPARE(training->progressBar()->value(), training->progressBar()->maximum());
+
+    // The run folder is listed with its status and accuracy.
+    RunsPanel* runsPanel = window->runsPanel();
+    QTRY_COMPARE(runsPanel->runCount(), 1);
+    const RunSummary& run = runsPanel->runs().front();
+    QCOMPARE(run.status, QStringLiteral("finished"));
+    QCOMPARE(run.model, QStringLiteral("small_cnn"));
+    QCOMPARE(run.epochsDone, 1);
+    QVERIFY(run.bestAccuracy >= 0);
+    QCOMPARE(window->logView()->count(wb::Level::Error), 0);
+}
+
+void TestGui::stopCancelsRunningTraining() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 500);
+    setSmallRun(window.get(), 500);
+    TrainingPanel* training = window->trainingPanel();
+    QSignalSpy finished(training, &TrainingPanel::runFinished);
+    QVERIFY(window->startTraining());
+    QVERIFY(waitForIterations(training, kRunTimeoutMs));
+
+    QElapsedTimer timer;
+    timer.start();
+    QTest::mouseClick(training->stopButton(), Qt::LeftButton);
+    QVERIFY(training->isStopping());
+    QVERIFY(finished.wait(10000));
+    const qint64 stopMs = timer.elapsed();
+    QVERIFY2(stopMs < 5000, qPrintable(QStringLiteral("stop took %1 ms").arg(stopMs)));
+    QCOMPARE(training->lastResult().status, std::string("cancelled"));
+    QVERIFY(training->lastResult().epochs_done < 500);
+    QVERIFY(!training->isRunning());
+    QVERIFY(training->startButton()->isEnabled());
+}
+
+void TestGui::closingWindowWhileTrainingStopsTheRunFirst() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 500);
+    setSmallRun(window.get(), 500);
+    TrainingPanel* training = window->trainingPanel();
+    QVERIFY(window->startTraining());
+    QVERIFY(waitForIterations(training, kRunTimeoutMs));
+
+    QElapsedTimer timer;
+    timer.start();
+    QVERIFY(!window->close());  // refused for now: the run stops first
+    QVERIFY(training->isStopping());
+    QTRY_VERIFY_WITH_TIMEOUT(!window->isVisible(), 10000);
+    QVERIFY(timer.elapsed() < 5000);
+    QVERIFY(!training->isRunning());
+    QCOMPARE(training->lastResult().status, std::string("cancelled"));
+}
+
+void TestGui::destroyingWindowWhileTrainingDoesNotHang() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 500);
+    setSmallRun(window.get(), 500);
+    QVERIFY(window->startTraining());
+    QVERIFY(waitForIterations(window->trainingPanel(), kRunTimeoutMs));
+    QElapsedTimer timer;
+    timer.start();
+    window.reset();  // cancels and joins the training thread
+    QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+}
+
+QTEST_MAIN(TestGui)
+#include "tst_gui.moc"

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <QImage>
+#include <QList>
+#include <QString>
+#include <QWidget>
+
+namespace wb::ui {
+
+/// A grid of small images with a caption under each, scaled up with nearest-neighbour
+/// sampling so that 28x28 pixels stay crisp. Columns follow the widget's width.
+class ImageGrid : public QWidget {
+    Q_OBJECT
+public:
+    struct Item {
+        QImage image;
+        QString caption;
+    };
+
+    explicit ImageGrid(QWidget* parent = nullptr);
+
+    void setItems(const QList<Item>& items);
+    void clear();
+    const QList<Item>& items() const { return m_items; }
+    int count() const { return int(m_items.size()); }
+
+    /// Side of the square cell an image is drawn in, in pixels. Default 56.
+    void setCellSize(int pixels);
+    int cellSize() const { return m_cellSize; }
+
+    /// Columns that fit into `width` pixels.
+    int columnsFor(int width) const;
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+    bool hasHeightForWidth() const override { return true; }
+    int heightForWidth(int width) const override;
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+
+private:
+    int captionHeight() const;
+    int rowHeight() const;
+
+    QList<Item> m_items;
+    int m_cellSize = 56;
+    int m_spacing = 6;
+};
+
+}  // namespace wb::ui
