@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "engine/errors.h"
@@ -78,12 +79,19 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
     return best;
 }
 
-// "unknown X 'word'; did you mean 'y'? (allowed: a, b)"
+// "unknown X 'word' in 'section'; did you mean 'y'? (allowed: a, b)". A `hint` replaces the
+// guess.
 std::string unknown_message(const std::string& what, const std::string& word,
-                            const std::vector<std::string>& allowed) {
+                            const std::vector<std::string>& allowed, const std::string& hint = "",
+                            const std::string& section = "") {
     std::string msg = "unknown " + what + " '" + word + "'";
+    if (!section.empty()) {
+        msg += " in '" + section + "'";
+    }
     const std::string guess = closest(word, allowed);
-    if (!guess.empty()) {
+    if (!hint.empty()) {
+        msg += "; " + hint;
+    } else if (!guess.empty()) {
         msg += "; did you mean '" + guess + "'?";
     }
     return msg + " (allowed: " + join(allowed) + ")";
@@ -299,19 +307,18 @@ private:
 
     static std::string unknown_key_message(const std::string& section, const std::string& name,
                                            const std::vector<std::string>& allowed) {
-        std::string msg =
-            unknown_message(section.empty() ? "key" : "key in '" + section + "'", name, allowed);
         // A key put in the wrong section: say where it belongs.
+        std::string hint;
         for (const auto& [other, keys] : kSectionKeys) {
             if (other != section && std::find(keys.begin(), keys.end(), name) != keys.end()) {
-                msg += "; '" + name + "' belongs in the '" + other + "' section";
+                hint = "it belongs in the '" + other + "' section";
             }
         }
         if (!section.empty() &&
             std::find(kTopKeys.begin(), kTopKeys.end(), name) != kTopKeys.end()) {
-            msg += "; '" + name + "' belongs at the top level";
+            hint = "it belongs at the top level";
         }
-        return msg;
+        return unknown_message("key", name, allowed, hint, section);
     }
 
     std::string source_;
@@ -525,7 +532,7 @@ std::string yaml_string(const std::string& text) {
         "ON",    "off",  "Off",  "OFF", "y",    "n",    "Y",    "N"};
     const bool plain = !text.empty() && !reserved.count(text) &&
                        ((text[0] >= 'A' && text[0] <= 'Z') || (text[0] >= 'a' && text[0] <= 'z') ||
-                        text[0] == '_' || text[0] == '/' || text[0] == '.') &&
+                        text[0] == '_' || text[0] == '/') &&
                        std::all_of(text.begin(), text.end(), [](char c) {
                            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                                   (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||

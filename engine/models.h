@@ -6,6 +6,7 @@
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
+
 #include <memory>
 #include <string>
 
@@ -29,10 +30,11 @@ std::shared_ptr<Classifier> make_model(const ModelSpec& spec);
 /// The builders behind make_model(). Initialized as torchvision does: He-normal (fan-out)
 /// convolutions, BN weight 1 and bias 0; VGG's linear layers N(0, 0.01).
 ///
-/// Two blocks of two 3x3 convolutions (BN, ReLU) and a max pool, adaptive pooling to 7x7 and a
-/// small classifier: for small gray images such as Fashion-MNIST, any size from 4x4 up.
+/// Two blocks of two 3x3 convolutions (BN, ReLU) and a max pool, adaptive pooling to 7x7 and one
+/// linear layer: for small gray images such as Fashion-MNIST, any size from 4x4 up.
 std::shared_ptr<Classifier> make_small_cnn(int in_channels, int num_classes);
-/// torchvision.models.resnet18 with `in_channels` inputs to conv1; any size from 32x32 up.
+/// torchvision.models.resnet18 with `in_channels` inputs to conv1; any size (32x32 and up makes
+/// sense: the last feature map is 1/32 of the input).
 std::shared_ptr<Classifier> make_resnet18(int in_channels, int num_classes);
 /// torchvision.models.vgg16_bn with `in_channels` inputs; any size from 32x32 up.
 std::shared_ptr<Classifier> make_vgg16_bn(int in_channels, int num_classes);

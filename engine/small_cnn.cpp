@@ -1,12 +1,13 @@
-// A small CNN for small gray images (Fashion-MNIST: about 92% test accuracy after 3 epochs of
-// SGD at the default settings, about 20 s per epoch on 2 cores).
+// A small CNN for small gray images. On Fashion-MNIST at the default experiment settings (SGD,
+// lr 0.01, momentum 0.9, batch 64, 54,000 training images) it reaches 90.8-91.1% test accuracy
+// after 3 epochs; an epoch costs about 75 s on one core, 45 s on two. A hidden layer or dropout
+// before the classifier made the first 3 epochs slower, not better.
 
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 
@@ -21,7 +22,6 @@ namespace nn = torch::nn;
 constexpr int kWidth1 = 32;  // channels of the first block
 constexpr int kWidth2 = 64;  // channels of the second block
 constexpr int kPooled = 7;   // side of the feature map the classifier sees
-constexpr int kHidden = 128;
 
 // conv3x3-BN-ReLU twice, then a 2x2 max pool.
 void add_block(nn::Sequential& features, int in, int out) {
@@ -34,7 +34,7 @@ void add_block(nn::Sequential& features, int in, int out) {
     features->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)));
 }
 
-nn::Sequential make_features(int in_channels) {
+nn::Sequential make_two_blocks(int in_channels) {
     nn::Sequential features;
     add_block(features, in_channels, kWidth1);
     add_block(features, kWidth1, kWidth2);
@@ -44,14 +44,10 @@ nn::Sequential make_features(int in_channels) {
 class SmallCnn : public Classifier {
 public:
     SmallCnn(int in_channels, int num_classes)
-        : features_(register_module("features", make_features(in_channels))),
+        : features_(register_module("features", make_two_blocks(in_channels))),
           avgpool_(register_module(
               "avgpool", nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({kPooled, kPooled})))),
-          classifier_(register_module(
-              "classifier",
-              nn::Sequential(nn::Dropout(0.3), nn::Linear(kWidth2 * kPooled * kPooled, kHidden),
-                             nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.3),
-                             nn::Linear(kHidden, num_classes)))) {
+          fc_(register_module("fc", nn::Linear(kWidth2 * kPooled * kPooled, num_classes))) {
         for (const auto& module : modules(/*include_self=*/false)) {
             if (auto* conv = module->as<nn::Conv2d>()) {
                 nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
@@ -64,13 +60,13 @@ public:
 
     torch::Tensor forward(torch::Tensor x) override {
         x = avgpool_(features_->forward(x));
-        return classifier_->forward(torch::flatten(x, 1));
+        return fc_(torch::flatten(x, 1));
     }
 
 private:
     nn::Sequential features_;
     nn::AdaptiveAvgPool2d avgpool_;
-    nn::Sequential classifier_;
+    nn::Linear fc_;
 };
 
 }  // namespace

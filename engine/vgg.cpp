@@ -22,7 +22,7 @@ namespace nn = torch::nn;
 constexpr int kConfigD[] = {64, 64,  0,   128, 128, 0,   256, 256, 256,
                             0,  512, 512, 512, 0,   512, 512, 512, 0};
 
-nn::Sequential make_features(int in_channels) {
+nn::Sequential make_vgg_features(int in_channels) {
     nn::Sequential features;
     int in = in_channels;
     for (int out : kConfigD) {
@@ -41,7 +41,7 @@ nn::Sequential make_features(int in_channels) {
 class Vgg16Bn : public Classifier {
 public:
     Vgg16Bn(int in_channels, int num_classes)
-        : features_(register_module("features", make_features(in_channels))),
+        : features_(register_module("features", make_vgg_features(in_channels))),
           avgpool_(register_module("avgpool",
                                    nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({7, 7})))),
           classifier_(register_module(

@@ -151,6 +151,12 @@ void TestExperiment::roundTrip_data() {
     strings.device = "cuda";
     QTest::newRow("strings a reader could misread") << strings;
 
+    Experiment syntax;
+    syntax.name = "...";
+    syntax.data.root = "- x";
+    syntax.runs_dir = "[a]: {b}";
+    QTest::newRow("strings that look like YAML syntax") << syntax;
+
     Experiment text;
     text.name = "tab\there, newline\nthere, caf\xc3\xa9, # not a comment, key: value";
     text.runs_dir = " leading and trailing spaces ";
@@ -195,14 +201,15 @@ void TestExperiment::badInput_data() {
         << "epochs: 3\ncolour: red\n"
         << 2 << 1 << "unknown key 'colour' (allowed: name, data,";
     QTest::newRow("typo at the top level") << "epoch: 3\n" << 1 << 1 << "did you mean 'epochs'?";
-    QTest::newRow("typo in a section") << "optimizer:\n  type: sgd\n  wieght_decay: 0.1\n"
-                                       << 3 << 3 << "did you mean 'weight_decay'?";
+    QTest::newRow("typo in a section")
+        << "optimizer:\n  type: sgd\n  wieght_decay: 0.1\n"
+        << 3 << 3 << "unknown key 'wieght_decay' in 'optimizer'; did you mean 'weight_decay'?";
     QTest::newRow("key in the wrong section")
         << "lr: 0.1\n"
-        << 1 << 1 << "'lr' belongs in the 'optimizer' section";
+        << 1 << 1 << "unknown key 'lr'; it belongs in the 'optimizer' section (allowed: name,";
     QTest::newRow("top-level key inside a section")
         << "data:\n  epochs: 3\n"
-        << 2 << 3 << "'epochs' belongs at the top level";
+        << 2 << 3 << "unknown key 'epochs' in 'data'; it belongs at the top level";
     QTest::newRow("duplicate key") << "epochs: 3\nseed: 1\nepochs: 4\n"
                                    << 3 << 1 << "duplicate key 'epochs'";
 
