@@ -16,7 +16,6 @@
 #include "engine/idx.h"
 #include "engine/image_folder.h"
 #include "engine/trainer.h"
-#include "engine/runtime.h"
 
 namespace {
 
@@ -227,7 +226,6 @@ int run_train(CLI::App* cmd, const TrainFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    wb::use_passive_openmp_wait(argv);
     CLI::App app{"Workbench: train image classifiers from a folder, headless"};
     app.require_subcommand(1);
 

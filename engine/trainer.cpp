@@ -252,7 +252,7 @@ bool Run::train_epoch(int epoch, Loader& loader, Clock::time_point run_start) {
         }
         auto images = batch->images.to(device_);
         auto labels = batch->labels.to(device_);
-        optimizer_->zero_grad();
+        model_->zero_grad(/*set_to_none=*/true);
         auto logits = model_->forward(images);
         auto loss = torch::nn::functional::cross_entropy(logits, labels);
         const double loss_value = loss.item<double>();

@@ -17,6 +17,7 @@ fi
 
 echo "== workbench (C++)"
 wb=$("$build/tests/bench_train" "$data" 64 50 | tee /dev/stderr)
+# Both run in the default environment (libgomp's idle threads spin), as a user runs them.
 echo "== PyTorch $("$python" -c 'import torch; print(torch.__version__)') (Python)"
 py=$("$python" tests/bench/bench_resnet18.py "$data" 64 50 | tee /dev/stderr)
 

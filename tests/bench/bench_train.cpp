@@ -12,7 +12,6 @@
 
 #include "engine/models.h"
 #include "engine/trainer.h"
-#include "engine/runtime.h"
 
 namespace {
 
@@ -45,7 +44,6 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
-    wb::use_passive_openmp_wait(argv);
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s DATASET_FOLDER [BATCH] [STEP_ITERATIONS]\n", argv[0]);
         return 2;
@@ -88,7 +86,7 @@ int main(int argc, char** argv) {
     auto x = torch::randn({batch, 3, 32, 32});
     auto y = torch::randint(0, 10, {batch}, torch::kLong);
     auto step = [&] {
-        opt.zero_grad();
+        model->zero_grad(/*set_to_none=*/true);
         auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
         loss.backward();
         opt.step();
