@@ -59,7 +59,14 @@ public:
     }
 
     void on_iteration(const wb::IterationStats& it) override {
-        smoothed_ = it.iteration == 0 && it.epoch == 0 ? it.loss : 0.98 * smoothed_ + 0.02 * it.loss;
+        // The running mean of this epoch, which ends equal to the epoch's train loss.
+        if (it.iteration == 0) {
+            loss_sum_ = 0;
+            loss_count_ = 0;
+        }
+        loss_sum_ += it.loss * it.batch_size;
+        loss_count_ += it.batch_size;
+        const double mean_loss = loss_sum_ / std::max<long long>(loss_count_, 1);
         const auto now = std::chrono::steady_clock::now();
         const double since = std::chrono::duration<double>(now - last_print_).count();
         const bool last = it.iteration + 1 == it.iterations_per_epoch;
@@ -69,18 +76,18 @@ public:
             }
             const int width = 30;
             const int filled = (it.iteration + 1) * width / std::max(it.iterations_per_epoch, 1);
-            std::printf("\repoch %d [%s%s] %d/%d loss %.4f  %.0f img/s  ETA %s   ",
+            std::printf("\repoch %d [%s%s] %d/%d mean loss %.4f  %.0f img/s  ETA %s   ",
                         it.epoch + 1, std::string(filled, '#').c_str(),
                         std::string(width - filled, '.').c_str(), it.iteration + 1,
-                        it.iterations_per_epoch, smoothed_, it.images_per_second,
+                        it.iterations_per_epoch, mean_loss, it.images_per_second,
                         clock_text(it.eta_seconds).c_str());
             bar_open_ = true;
         } else {
             if (since < 10 && !last) {
                 return;
             }
-            std::printf("epoch %d iteration %d/%d loss %.4f lr %.3g %.0f img/s ETA %s\n",
-                        it.epoch + 1, it.iteration + 1, it.iterations_per_epoch, smoothed_,
+            std::printf("epoch %d iteration %d/%d mean loss %.4f lr %.3g %.0f img/s ETA %s\n",
+                        it.epoch + 1, it.iteration + 1, it.iterations_per_epoch, mean_loss,
                         it.lr, it.images_per_second, clock_text(it.eta_seconds).c_str());
         }
         std::fflush(stdout);
@@ -102,7 +109,8 @@ public:
         end_bar();
         std::printf("%s after %d epochs in %.1f s", r.status.c_str(), r.epochs_done, r.seconds);
         if (r.best_epoch >= 0) {
-            std::printf("; best epoch %d (val acc %.2f%%)", r.best_epoch + 1,
+            std::printf("; best epoch %d (%s acc %.2f%%)", r.best_epoch + 1,
+                        r.has_val ? "val" : "train, no validation split,",
                         100 * r.best_val_accuracy);
         }
         std::printf("\n");
@@ -126,7 +134,8 @@ private:
 
     bool tty_;
     bool bar_open_ = false;
-    double smoothed_ = 0;
+    double loss_sum_ = 0;
+    long long loss_count_ = 0;
     std::chrono::steady_clock::time_point last_print_{};
 };
 
@@ -146,7 +155,9 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
     cmd->add_option("--test-fraction", f.e.data.test_fraction, "Test fraction when split");
     cmd->add_option("--workers", f.e.data.workers, "Background decoding threads");
     cmd->add_option("--cache-mb", f.e.data.cache_mb, "Decoded-image cache, MiB");
-    cmd->add_option("-m,--model", f.e.model.arch, "Architecture");
+    cmd->add_option("-m,--model", f.e.model.arch,
+                    "Architecture: small_cnn, resnet18 (at least 8 px) or vgg16_bn (at least "
+                    "32 px)");
     cmd->add_option("--optimizer", f.e.optimizer.type, "sgd, adam or adamw");
     cmd->add_option("--lr", f.e.optimizer.lr, "Learning rate");
     cmd->add_option("--momentum", f.e.optimizer.momentum, "SGD momentum");
@@ -268,10 +279,7 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(),
                              f.reason.c_str());
             }
-            for (const auto& w : s.warnings) {
-                std::fprintf(stderr, "warning: %s\n", w.c_str());
-            }
-            std::printf("%s\n", s.summary().c_str());
+            std::printf("%s", s.summary().c_str());  // lists the warnings too
             return 0;
         }
         if (*idx) {

@@ -511,7 +511,15 @@ void check_experiment(const Experiment& e, const Fail& fail) {
     check_at_least(fail, "schedule.step_epochs", e.schedule.step_epochs, 1);
     check_range(fail, "schedule.gamma", e.schedule.gamma, 0, 1, true, false);
     check_at_least(fail, "epochs", e.epochs, 1);
-    check_at_least(fail, "batch_size", e.batch_size, 1);
+    // Every model has batch norm, which cannot train on a batch of one image.
+    check_at_least(fail, "batch_size", e.batch_size, 2);
+    const int min_size = min_image_size(e.model.arch);
+    if (e.preprocessing.image_size < min_size) {
+        fail({"preprocessing.image_size"},
+             "preprocessing.image_size: " + e.model.arch + " needs images of at least " +
+                 std::to_string(min_size) + " pixels, got " +
+                 std::to_string(e.preprocessing.image_size));
+    }
     check_at_least(fail, "threads", e.threads, 0);
     if (!is_device(e.device)) {
         fail({"device"}, "device must be cpu, cuda or cuda:N, got '" + e.device + "'");
@@ -619,6 +627,14 @@ bool Experiment::operator==(const Experiment& other) const {
 const std::vector<std::string>& available_models() {
     static const std::vector<std::string> models = {"small_cnn", "resnet18", "vgg16_bn"};
     return models;
+}
+
+int min_image_size(const std::string& arch) {
+    // Five halvings leave VGG's features 1 pixel wide at 32; the small CNN pools twice.
+    static const std::map<std::string, int> sizes = {
+        {"small_cnn", 4}, {"resnet18", 8}, {"vgg16_bn", 32}};
+    auto it = sizes.find(arch);
+    return it == sizes.end() ? 1 : it->second;
 }
 
 Experiment parse_experiment(const std::string& yaml_text, const std::string& source_name) {

@@ -72,6 +72,9 @@ struct Experiment {
 /// The models the engine can build.
 const std::vector<std::string>& available_models();
 
+/// Smallest square input, in pixels, that a model accepts.
+int min_image_size(const std::string& arch);
+
 /// Parses an experiment. Every key is optional (defaults above); an unknown key, a wrong type
 /// or a bad value throws ConfigError with `source_name`, the line and the column.
 Experiment parse_experiment(const std::string& yaml_text, const std::string& source_name);

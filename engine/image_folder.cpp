@@ -237,7 +237,8 @@ std::vector<int> DatasetScan::class_counts(Split s) const {
 std::string DatasetScan::summary() const {
     std::ostringstream os;
     os << root << ": " << classes.size() << " classes, "
-       << (phase_layout ? "phase folders" : "split from class folders") << "\n";
+       << (phase_layout ? "phase folders" : "split from class folders")
+       << (val_held_out ? ", val held out of train/" : "") << "\n";
     os << "  train " << train.size() << ", val " << val.size() << ", test " << test.size()
        << " images\n";
     const std::vector<int> tr = class_counts(Split::Train);
@@ -371,6 +372,22 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
             const std::uint64_t seed = mix_seed(options.seed, name_hash(scan.classes[c]));
             split_class(by_class[c], options, seed, &scan);
         }
+    } else if (scan.val.empty() && options.val_fraction > 0 &&
+               std::find(phases_present.begin(), phases_present.end(), 1) ==
+                   phases_present.end()) {
+        // train/ without val/: hold out a stratified validation split of train/.
+        std::vector<std::vector<Sample>> train_by_class(scan.classes.size());
+        for (Sample& s : scan.train) {
+            train_by_class[static_cast<std::size_t>(s.label)].push_back(std::move(s));
+        }
+        scan.train.clear();
+        SplitOptions val_only = options;
+        val_only.test_fraction = 0;
+        for (std::size_t c = 0; c < train_by_class.size(); ++c) {
+            const std::uint64_t seed = mix_seed(options.seed, name_hash(scan.classes[c]));
+            split_class(train_by_class[c], val_only, seed, &scan);
+        }
+        scan.val_held_out = !scan.val.empty();
     }
 
     const std::size_t total = scan.train.size() + scan.val.size() + scan.test.size();

@@ -40,6 +40,9 @@ struct DatasetScan {
     std::string root;
     /// True when the folder had train/ (and optionally val/, test/) phase folders.
     bool phase_layout = false;
+    /// True when a phase layout had no val/ and `val` was held out of train/ (stratified,
+    /// seeded, SplitOptions::val_fraction).
+    bool val_held_out = false;
     /// Class names, sorted; a label is an index into it.
     std::vector<std::string> classes;
     std::vector<Sample> train;

@@ -56,7 +56,10 @@ struct RunResult {
     std::string message;
     int epochs_done = 0;
     int best_epoch = -1;
+    /// Validation accuracy of the best epoch; its training accuracy when there is no
+    /// validation split (has_val false).
     double best_val_accuracy = 0;
+    bool has_val = false;
     bool has_test = false;
     double test_loss = 0;
     double test_accuracy = 0;

@@ -32,24 +32,25 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-/// Moves a stratified, seeded `fraction` of `from` into a new list: the validation split of
-/// a phase layout that has train/ but no val/.
-std::vector<Sample> hold_out(std::vector<Sample>* from, double fraction, std::uint64_t seed) {
-    std::map<int, std::vector<Sample>> by_class;
-    for (auto& s : *from) {
-        by_class[s.label].push_back(std::move(s));
+/// A path as the user typed it, with a leading ~ expanded and made absolute, so that the
+/// saved experiment repeats the run from any working folder.
+std::string absolute_path(const std::string& path) {
+    std::string p = path;
+    const char* home = std::getenv("HOME");
+    if (home && (p == "~" || p.rfind("~/", 0) == 0)) {
+        p = home + p.substr(1);
     }
-    from->clear();
-    std::vector<Sample> held;
-    std::mt19937_64 rng(seed);
-    for (auto& [label, samples] : by_class) {
-        std::shuffle(samples.begin(), samples.end(), rng);
-        auto n = static_cast<size_t>(std::llround(fraction * samples.size()));
-        for (size_t i = 0; i < samples.size(); ++i) {
-            (i < n ? held : *from).push_back(std::move(samples[i]));
-        }
+    std::error_code ec;
+    fs::path abs = fs::absolute(p, ec);
+    return ec ? p : abs.lexically_normal().string();
+}
+
+/// The message of an exception, without the C++ backtrace that libtorch appends.
+std::string error_text(const std::exception& ex) {
+    if (const auto* c10 = dynamic_cast<const c10::Error*>(&ex)) {
+        return c10->what_without_backtrace();
     }
-    return held;
+    return ex.what();
 }
 
 DatasetInfo dataset_info(const DatasetScan& scan) {
@@ -159,14 +160,25 @@ public:
 
     RunResult execute();
     /// What is known so far, for a run that failed part way.
-    const RunResult& partial() const { return result_; }
+    RunResult partial() const {
+        RunResult r = result_;
+        r.seconds = seconds_since(start_);
+        return r;
+    }
 
 private:
     void prepare_data();
     void prepare_model();
-    bool train_epoch(int epoch, Loader& loader, Clock::time_point run_start);
+    bool train_epoch(int epoch, Loader& loader);
     void warn(const std::string& text) { obs_.on_message(Level::Warning, text); }
+    std::string last_good_checkpoint() const {
+        return result_.epochs_done > 0
+                   ? "The last good checkpoint (epoch " + std::to_string(result_.epochs_done) +
+                         ") is kept in " + run_->file("last.pt")
+                   : "No epoch had finished, so there is no checkpoint.";
+    }
 
+    const Clock::time_point start_ = Clock::now();
     Experiment e_;
     Observer& obs_;
     const std::atomic<bool>& cancel_;
@@ -177,6 +189,7 @@ private:
     std::unique_ptr<RunFolder> run_;
     CsvLog iterations_;
     RunResult result_;
+    Clock::time_point first_step_end_;
     long long step_ = 0;
     long long total_steps_ = 0;
     double epoch_loss_sum_ = 0;
@@ -185,23 +198,25 @@ private:
 };
 
 void Run::prepare_data() {
-    if (e_.data.root.empty()) {
-        e_.data.root = demo_dataset_dir();
-    }
+    e_.data.root = absolute_path(e_.data.root.empty() ? demo_dataset_dir() : e_.data.root);
+    e_.runs_dir = absolute_path(e_.runs_dir);
     SplitOptions split;
     split.val_fraction = e_.data.val_fraction;
     split.test_fraction = e_.data.test_fraction;
     split.seed = e_.data.split_seed;
     split.verify_decode = e_.data.verify_decode;
     scan_ = scan_image_folder(e_.data.root, split);
-    if (scan_.phase_layout && scan_.val.empty() && e_.data.val_fraction > 0) {
-        scan_.val = hold_out(&scan_.train, e_.data.val_fraction, e_.data.split_seed);
-        obs_.on_message(Level::Info, "no val/ folder: holding out " +
-                                         std::to_string(scan_.val.size()) +
-                                         " training images for validation");
+    if (scan_.val_held_out) {
+        obs_.on_message(Level::Info, "no val/ folder: " + std::to_string(scan_.val.size()) +
+                                         " training images are held out for validation");
     }
     if (scan_.train.empty()) {
         throw DataError(e_.data.root + ": the training split has no images");
+    }
+    const auto counts = scan_.class_counts(Split::Train);
+    if (std::count_if(counts.begin(), counts.end(), [](int n) { return n > 0; }) < 2) {
+        throw DataError(e_.data.root + ": a classifier needs at least two classes with "
+                                       "training images");
     }
     constexpr size_t kNamedSkips = 20;
     for (size_t i = 0; i < scan_.skipped.size() && i < kNamedSkips; ++i) {
@@ -234,7 +249,7 @@ void Run::prepare_model() {
     optimizer_ = make_optimizer(e_.optimizer, model_->parameters());
 }
 
-bool Run::train_epoch(int epoch, Loader& loader, Clock::time_point run_start) {
+bool Run::train_epoch(int epoch, Loader& loader) {
     model_->train();
     loader.start_epoch(epoch);
     const int per_epoch = static_cast<int>(loader.num_batches());
@@ -261,8 +276,8 @@ bool Run::train_epoch(int epoch, Loader& loader, Clock::time_point run_start) {
                                                                                        : "infinite") +
                                 " at epoch " + std::to_string(epoch + 1) + ", iteration " +
                                 std::to_string(iteration + 1) +
-                                "; the learning rate is probably too high. The last good "
-                                "checkpoint is kept in " + run_->path());
+                                "; the learning rate is probably too high. " +
+                                last_good_checkpoint());
         }
         loss.backward();
         optimizer_->step();
@@ -286,8 +301,12 @@ bool Run::train_epoch(int epoch, Loader& loader, Clock::time_point run_start) {
         it.accuracy = static_cast<double>(correct) / n;
         it.lr = lr;
         it.images_per_second = rate;
-        const double elapsed = seconds_since(run_start);
-        it.eta_seconds = elapsed / (step_ + 1) * (total_steps_ - step_ - 1);
+        // Timed from the end of the first step, which carries one-off start-up costs.
+        if (step_ == 0) {
+            first_step_end_ = Clock::now();
+        }
+        const double per_step = step_ == 0 ? dt : seconds_since(first_step_end_) / step_;
+        it.eta_seconds = per_step * static_cast<double>(total_steps_ - step_ - 1);
         iterations_.row({double(step_), double(epoch + 1), double(iteration + 1), it.loss,
                          it.accuracy, it.lr});
         obs_.on_iteration(it);
@@ -298,7 +317,7 @@ bool Run::train_epoch(int epoch, Loader& loader, Clock::time_point run_start) {
 }
 
 RunResult Run::execute() {
-    const auto run_start = Clock::now();
+    const auto run_start = start_;
     set_threads(e_.threads);
     validate(e_);
     prepare_data();
@@ -324,7 +343,14 @@ RunResult Run::execute() {
     lo.seed = e_.seed;
     lo.workers = e_.data.workers;
     lo.cache_bytes = static_cast<std::size_t>(e_.data.cache_mb) << 20;
+    // Batch norm cannot train on a last batch of a single image: leave it out.
+    lo.drop_last = scan_.train.size() % static_cast<std::size_t>(e_.batch_size) == 1;
+    if (lo.drop_last) {
+        obs_.on_message(Level::Info, "the last training batch would hold one image, which batch "
+                                     "norm cannot train on; it is left out of each epoch");
+    }
     Loader train_loader(scan_.train, e_.preprocessing, lo);
+    lo.drop_last = false;
     lo.shuffle = false;
     lo.train = false;
     Loader val_loader(scan_.val, e_.preprocessing, lo);
@@ -346,7 +372,7 @@ RunResult Run::execute() {
     double best = -1;
     for (int epoch = 0; epoch < e_.epochs; ++epoch) {
         const auto epoch_start = Clock::now();
-        if (!train_epoch(epoch, train_loader, run_start)) {
+        if (!train_epoch(epoch, train_loader)) {
             result_.status = "cancelled";
             break;
         }
@@ -360,7 +386,14 @@ RunResult Run::execute() {
                 result_.status = "cancelled";
                 break;
             }
+            if (!std::isfinite(v.loss)) {
+                throw TrainingError("the validation loss became " + std::to_string(v.loss) +
+                                    " at epoch " + std::to_string(epoch + 1) +
+                                    ": the model diverged; the learning rate is probably too "
+                                    "high. " + last_good_checkpoint());
+            }
             es.has_val = true;
+            result_.has_val = true;
             es.val_loss = v.loss;
             es.val_accuracy = v.accuracy;
         }
@@ -409,7 +442,8 @@ void write_result(const RunResult& r) {
     }
     out << YAML::Key << "epochs_done" << YAML::Value << r.epochs_done;
     out << YAML::Key << "best_epoch" << YAML::Value << r.best_epoch + 1;
-    out << YAML::Key << "best_val_accuracy" << YAML::Value << r.best_val_accuracy;
+    out << YAML::Key << (r.has_val ? "best_val_accuracy" : "best_train_accuracy")
+        << YAML::Value << r.best_val_accuracy;
     if (r.has_test) {
         out << YAML::Key << "test_loss" << YAML::Value << r.test_loss;
         out << YAML::Key << "test_accuracy" << YAML::Value << r.test_accuracy;
@@ -455,8 +489,8 @@ RunResult train(const Experiment& experiment, Observer& observer,
     } catch (const std::exception& ex) {
         result = run.partial();
         result.status = "failed";
-        result.message = ex.what();
-        observer.on_message(Level::Error, ex.what());
+        result.message = error_text(ex);
+        observer.on_message(Level::Error, result.message);
     }
     write_result(result);
     observer.on_finished(result);

@@ -272,7 +272,12 @@ void TestExperiment::badInput_data() {
         << "preprocessing:\n  image_size: 224\n  resize: 200\n"
         << 3 << 11 << "at least preprocessing.image_size (224)";
     QTest::newRow("zero batch size") << "batch_size: 0\n"
-                                     << 1 << 13 << "batch_size must be at least 1, got 0";
+                                     << 1 << 13 << "batch_size must be at least 2, got 0";
+    QTest::newRow("batch of one image for batch norm")
+        << "batch_size: 1\n" << 1 << 13 << "batch_size must be at least 2, got 1";
+    QTest::newRow("image too small for vgg16_bn")
+        << "model:\n  arch: vgg16_bn\npreprocessing:\n  image_size: 28\n"
+        << 4 << 15 << "vgg16_bn needs images of at least 32 pixels, got 28";
     QTest::newRow("zero epochs") << "epochs: 0\n" << 1 << 9 << "epochs must be at least 1";
     QTest::newRow("nesterov without momentum")
         << "optimizer:\n  momentum: 0\n  nesterov: true\n"

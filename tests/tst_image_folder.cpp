@@ -175,6 +175,7 @@ private slots:
     void stratifiedSplit();
     void splitDependsOnSeedOnly();
     void cancelledScanThrows();
+    void validationHeldOutWithoutValFolder();
     void demoDataset();
 };
 
@@ -449,6 +450,33 @@ void TestImageFolder::splitDependsOnSeedOnly() {
     QVERIFY(paths_of(first.val) != paths_of(other.val));
     QVERIFY(paths_of(first.test) != paths_of(other.test));
     QCOMPARE(other.class_counts(Split::Val), first.class_counts(Split::Val));
+}
+
+void TestImageFolder::validationHeldOutWithoutValFolder() {
+    // train/ and test/ but no val/: a stratified tenth of train/ becomes the validation split,
+    // the same in the scan, the window and the trainer; test/ is left alone.
+    QTemporaryDir tmp;
+    const fs::path root = tmp.path().toStdString();
+    make_class(root / "train", "a", 20, 1);
+    make_class(root / "train", "b", 40, 2);
+    make_class(root / "test", "a", 5, 3);
+    make_class(root / "test", "b", 5, 4);
+    const DatasetScan scan = scan_image_folder(root.string());
+    QVERIFY(scan.val_held_out);
+    QCOMPARE(scan.class_counts(Split::Val), (std::vector<int>{2, 4}));
+    QCOMPARE(scan.class_counts(Split::Train), (std::vector<int>{18, 36}));
+    QCOMPARE(scan.class_counts(Split::Test), (std::vector<int>{5, 5}));
+    std::set<std::string> train = paths_of(scan.train);
+    for (const Sample& s : scan.val) {
+        QVERIFY(train.count(s.path) == 0);
+    }
+
+    SplitOptions none;
+    none.val_fraction = 0;
+    const DatasetScan all = scan_image_folder(root.string(), none);
+    QVERIFY(!all.val_held_out);
+    QVERIFY(all.val.empty());
+    QCOMPARE(all.train.size(), std::size_t(60));
 }
 
 void TestImageFolder::cancelledScanThrows() {

@@ -181,6 +181,71 @@ private slots:
         QVERIFY(fs::exists(fs::path(r.run_dir) / "iterations.csv"));
     }
 
+    void lastBatchOfOneImageIsLeftOut() {
+        // 96 training images in batches of 19 leave one image, which batch norm cannot train on.
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        wb::Experiment e = tiny_experiment("batch-of-one");
+        e.epochs = 1;
+        e.batch_size = 19;
+        wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        QCOMPARE(int(rec.iterations.size()), 5);
+        QCOMPARE(rec.iterations.back().batch_size, 19);
+    }
+
+    void trainAccuracyIsNotCalledValidation() {
+        // A phase layout without val/ and no hold-out: the best epoch is chosen on training
+        // accuracy and the result says so.
+        QTemporaryDir dir;
+        write_stripes(fs::path(dir.path().toStdString()), "train", 16, 4);
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        wb::Experiment e = tiny_experiment("no-val");
+        e.data.root = dir.path().toStdString();
+        e.data.val_fraction = 0;
+        e.epochs = 1;
+        wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        QVERIFY(!r.has_val);
+        QVERIFY(!rec.epochs.front().has_val);
+        std::ifstream result(r.run_dir + "/result.yaml");
+        const std::string text((std::istreambuf_iterator<char>(result)), {});
+        QVERIFY2(text.find("best_train_accuracy") != std::string::npos, text.c_str());
+        QVERIFY(text.find("best_val_accuracy") == std::string::npos);
+    }
+
+    void singleClassIsRefused() {
+        QTemporaryDir dir;
+        const fs::path root = dir.path().toStdString();
+        write_stripes(root, "train", 8, 5);
+        fs::remove_all(root / "train" / "vertical");
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        wb::Experiment e = tiny_experiment("one-class");
+        e.data.root = root.string();
+        wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("failed"));
+        QVERIFY2(r.message.find("at least two classes") != std::string::npos, r.message.c_str());
+    }
+
+    void relativePathsAreSavedAbsolute() {
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        wb::Experiment e = tiny_experiment("relative");
+        e.epochs = 1;
+        const fs::path old = fs::current_path();
+        fs::current_path(data_.parent_path());
+        e.data.root = data_.filename().string();
+        e.runs_dir = "relative-runs";
+        wb::RunResult r = wb::train(e, rec, cancel);
+        fs::current_path(old);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        wb::Experiment saved = wb::load_experiment(r.run_dir + "/experiment.yaml");
+        QCOMPARE(QString::fromStdString(saved.data.root), QString::fromStdString(data_.string()));
+        QVERIFY(fs::path(saved.runs_dir).is_absolute());
+    }
+
     void missingFolderFailsWithItsName() {
         std::atomic<bool> cancel{false};
         Recorder rec;
