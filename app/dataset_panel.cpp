@@ -9,10 +9,13 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QSettings>
+#include <QSplitter>
 #include <QTableWidget>
 #include <QThread>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <exception>
 #include <memory>
 
@@ -40,7 +43,18 @@ QTableWidget* makeTable(const QStringList& headers) {
     table->verticalHeader()->setVisible(false);
     table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 6);
     table->setAlternatingRowColors(true);
+    // One line a row: with wrapping, "class/file.png" breaks at the slash and loses its name.
+    table->setWordWrap(false);
     return table;
+}
+
+/// Height that shows every row of `table` without scrolling.
+int contentHeight(const QTableWidget* table) {
+    int rows = 0;
+    for (int r = 0; r < table->rowCount(); ++r) {
+        rows += table->rowHeight(r);
+    }
+    return table->horizontalHeader()->sizeHint().height() + rows + 2 * table->frameWidth();
 }
 
 int total(const std::vector<int>& counts) {
@@ -90,13 +104,16 @@ DatasetPanel::DatasetPanel(QWidget* parent) : QWidget(parent) {
 
     m_problemTable = makeTable({tr("File"), tr("Problem")});
     m_problemTable->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Interactive);
-    m_problemTable->horizontalHeader()->setStretchLastSection(true);
-    m_problemTable->setColumnWidth(0, 180);
+    m_problemTable->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+    m_problemTable->setColumnWidth(0, 150);
+    // File names are <class>/<name>: keep both ends when a name is long.
+    m_problemTable->setTextElideMode(Qt::ElideMiddle);
 
     m_samples = new ImageGrid;
-    m_samples->setCellSize(60);
+    m_samples->setCellSize(64);
 
-    auto* classBox = new QGroupBox(tr("Classes"));
+    m_classBox = new QGroupBox(tr("Classes"));
+    auto* classBox = m_classBox;
     auto* classLayout = new QVBoxLayout(classBox);
     classLayout->addWidget(m_summary);
     classLayout->addWidget(m_classTable, 1);
@@ -106,6 +123,16 @@ DatasetPanel::DatasetPanel(QWidget* parent) : QWidget(parent) {
     auto* problemLayout = new QVBoxLayout(problemBox);
     problemLayout->addWidget(m_problemTable);
     m_problemTable->setMinimumHeight(70);
+    m_classTable->setMinimumHeight(70);
+
+    // The line between classes and problems is set after each scan (balanceTables); the user
+    // may move it.
+    m_tableSplitter = new QSplitter(Qt::Vertical);
+    m_tableSplitter->addWidget(classBox);
+    m_tableSplitter->addWidget(problemBox);
+    m_tableSplitter->setChildrenCollapsible(false);
+    m_tableSplitter->setStretchFactor(0, 1);
+    m_tableSplitter->setStretchFactor(1, 1);
 
     auto* sampleBox = new QGroupBox(tr("Samples (one per class, training split)"));
     auto* sampleLayout = new QVBoxLayout(sampleBox);
@@ -113,8 +140,7 @@ DatasetPanel::DatasetPanel(QWidget* parent) : QWidget(parent) {
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(folderRow);
-    layout->addWidget(classBox, 5);
-    layout->addWidget(problemBox, 2);
+    layout->addWidget(m_tableSplitter, 1);
     layout->addWidget(sampleBox, 0);
 
     rebuildRecentCombo();
@@ -147,6 +173,7 @@ void DatasetPanel::scanFolder(const QString& folder) {
     const QString path = folder.isEmpty() ? demo : QDir(folder).absolutePath();
     m_folder = path;
     m_isDemo = path == demo;
+    m_scanError.clear();
     const int id = ++m_scanId;
     ++m_scansRunning;
     m_summary->setText(tr("Scanning %1 …").arg(QDir::toNativeSeparators(path)));
@@ -207,6 +234,7 @@ void DatasetPanel::apply(const Outcome& outcome) {
     const QString shown = QDir::toNativeSeparators(outcome.folder);
     if (!outcome.ok) {
         m_hasScan = false;
+        m_scanError = outcome.error;
         m_scan = {};
         m_classTable->setRowCount(0);
         m_problemTable->setRowCount(0);
@@ -279,8 +307,9 @@ void DatasetPanel::showScan() {
         auto* file = new QTableWidgetItem(root.relativeFilePath(path));
         file->setToolTip(path);
         m_problemTable->setItem(row, 0, file);
-        m_problemTable->setItem(row, 1,
-                                new QTableWidgetItem(QString::fromStdString(skipped.reason)));
+        auto* reason = new QTableWidgetItem(QString::fromStdString(skipped.reason));
+        reason->setToolTip(reason->text());
+        m_problemTable->setItem(row, 1, reason);
         ++row;
     }
     for (const std::string& warning : m_scan.warnings) {
@@ -290,6 +319,12 @@ void DatasetPanel::showScan() {
         m_problemTable->setItem(row, 1, text);
         ++row;
     }
+
+    // The file column as wide as its names, up to 45% of the table; the problem gets the rest.
+    m_problemTable->resizeColumnToContents(0);
+    const int fileMax = m_problemTable->viewport()->width() * 45 / 100;
+    m_problemTable->setColumnWidth(
+        0, std::clamp(m_problemTable->columnWidth(0), 80, std::max(80, fileMax)));
 
     const int problems = int(m_scan.skipped.size() + m_scan.warnings.size());
     m_problemBox->setTitle(problems == 0 ? tr("Skipped files and warnings: none")
@@ -311,6 +346,46 @@ void DatasetPanel::showScan() {
                     .arg(m_scan.warnings.size());
     }
     m_summary->setText(text);
+    balanceTables();
+}
+
+void DatasetPanel::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    if (m_balancePending) {
+        balanceTables();
+    }
+}
+
+void DatasetPanel::balanceTables() {
+    const int available = m_tableSplitter->height() - m_tableSplitter->handleWidth();
+    if (!isVisible() || available <= 0) {
+        m_balancePending = true;
+        return;
+    }
+    m_balancePending = false;
+    // What each box needs to show every row: its table's content plus the box around it
+    // (title, summary), measured once the boxes are laid out for the new summary.
+    m_classBox->layout()->activate();
+    m_problemBox->layout()->activate();
+    const int classChrome = std::max(0, m_classBox->height() - m_classTable->height());
+    const int problemChrome = std::max(0, m_problemBox->height() - m_problemTable->height());
+    const int classWanted = classChrome + contentHeight(m_classTable);
+    const int problemWanted = problemChrome + contentHeight(m_problemTable);
+    const int problemLeast = problemChrome + m_problemTable->minimumHeight();
+    int classHeight = 0;
+    if (m_problemTable->rowCount() == 0) {
+        // Nothing skipped: the classes get the room, the empty list keeps its minimum.
+        classHeight = available - problemLeast;
+    } else if (classWanted + problemWanted <= available) {
+        // Both fit: the classes get what they need, the rest goes to the problems.
+        classHeight = classWanted;
+    } else {
+        // Both are long: neither gets less than a third.
+        classHeight = std::clamp(available - problemWanted, available / 3,
+                                 std::min(classWanted, available * 2 / 3));
+    }
+    classHeight = std::clamp(classHeight, 0, available);
+    m_tableSplitter->setSizes({classHeight, available - classHeight});
 }
 
 QStringList DatasetPanel::recentFolders() const {

@@ -13,6 +13,7 @@ class QComboBox;
 class QGroupBox;
 class QLabel;
 class QPushButton;
+class QSplitter;
 class QTableWidget;
 class QThread;
 
@@ -38,6 +39,8 @@ public:
     bool isDemo() const { return m_isDemo; }
     bool isScanning() const { return m_scansRunning > 0; }
     bool hasScan() const { return m_hasScan; }
+    /// Why the last scan failed; empty while scanning and after a scan that worked.
+    QString scanError() const { return m_scanError; }
     const wb::DatasetScan& scan() const { return m_scan; }
     int classCount() const { return int(m_scan.classes.size()); }
 
@@ -48,6 +51,8 @@ public:
     QTableWidget* classTable() const { return m_classTable; }
     QTableWidget* problemTable() const { return m_problemTable; }
     ImageGrid* sampleGrid() const { return m_samples; }
+    /// Holds the classes above the skipped files; the user may move the line between them.
+    QSplitter* tableSplitter() const { return m_tableSplitter; }
 
 signals:
     void folderChanged(const QString& folder);
@@ -55,10 +60,14 @@ signals:
     void scanFinished(bool ok);
     void messageLogged(wb::Level level, const QString& text);
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     struct Outcome;
     void apply(const Outcome& outcome);
     void showScan();
+    void balanceTables();
     void rememberFolder(const QString& folder);
     void rebuildRecentCombo();
     void onComboActivated(int index);
@@ -67,7 +76,9 @@ private:
     QPushButton* m_browseButton = nullptr;
     QPushButton* m_rescanButton = nullptr;
     QLabel* m_summary = nullptr;
+    QGroupBox* m_classBox = nullptr;
     QGroupBox* m_problemBox = nullptr;
+    QSplitter* m_tableSplitter = nullptr;
     QTableWidget* m_classTable = nullptr;
     QTableWidget* m_problemTable = nullptr;
     ImageGrid* m_samples = nullptr;
@@ -77,8 +88,10 @@ private:
     wb::SplitOptions m_splitOptions;
     wb::DatasetScan m_scan;
     bool m_hasScan = false;
+    QString m_scanError;
     int m_scanId = 0;  ///< results of older scans are dropped
     int m_scansRunning = 0;
+    bool m_balancePending = false;  ///< a scan came in before the panel had its size
 };
 
 }  // namespace wb::ui

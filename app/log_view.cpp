@@ -1,6 +1,7 @@
 #include "app/log_view.h"
 
 #include <QScrollBar>
+#include <QStringList>
 #include <QTime>
 
 #include "app/logging.h"
@@ -30,11 +31,21 @@ void LogView::append(wb::Level level, const QString& text) {
         prefix = tr("error: ");
     }
     const QString time = QTime::currentTime().toString(QStringLiteral("HH:mm:ss"));
-    // Multi-line engine summaries keep their lines.
-    const QString body = (prefix + text).toHtmlEscaped().replace(QLatin1Char('\n'), "<br>");
-    appendHtml(QStringLiteral("<span style=\"color:gray\">%1</span> "
-                              "<span style=\"color:%2\">%3</span>")
-                   .arg(time, colour, body));
+    // Every line of a multi-line message (an engine summary) is a line of its own with the
+    // time, so that none looks like the tail of the previous message; a summary's own
+    // "warning:" lines are coloured as warnings.
+    const QStringList lines = (prefix + text).split(QLatin1Char('\n'));
+    for (const QString& line : lines) {
+        if (lines.size() > 1 && line.trimmed().isEmpty()) {
+            continue;
+        }
+        const bool quotedWarning =
+            level == wb::Level::Info && line.trimmed().startsWith(QLatin1String("warning:"));
+        appendHtml(QStringLiteral("<span style=\"color:gray\">%1</span> "
+                                  "<span style=\"color:%2; white-space:pre-wrap\">%3</span>")
+                       .arg(time, quotedWarning ? QStringLiteral("#b06000") : colour,
+                            line.toHtmlEscaped()));
+    }
     verticalScrollBar()->setValue(verticalScrollBar()->maximum());
     qCDebug(lcUi) << "log:" << prefix + text;
 }

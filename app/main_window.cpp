@@ -85,8 +85,19 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_training, &TrainingPanel::startRequested, this, &MainWindow::startTraining);
     connect(m_training, &TrainingPanel::runStarted, m_runs, &RunsPanel::setActiveRun);
     connect(m_training, &TrainingPanel::runFinished, this, &MainWindow::onRunFinished);
+    connect(m_dataset, &DatasetPanel::folderChanged, this,
+            [this] { m_training->setStartBlocked({}); });
+    connect(m_dataset, &DatasetPanel::scanFinished, this, [this](bool ok) {
+        m_training->setStartBlocked(
+            ok ? QString()
+               : tr("the dataset folder cannot be used: %1. Choose another one on the Dataset "
+                    "tab.")
+                     .arg(m_dataset->scanError()));
+    });
     connect(m_runs, &RunsPanel::experimentRequested, this, &MainWindow::setExperiment);
-    connect(m_runs, &RunsPanel::runsDirChanged, this,
+    // Only a folder chosen in the window becomes the default; a --runs on the command line is
+    // for that session.
+    connect(m_runs, &RunsPanel::runsDirChosen, this,
             [](const QString& dir) { QSettings().setValue(QLatin1String(kRunsDirKey), dir); });
 
     wb::Experiment initial = m_model->experiment();
@@ -122,11 +133,10 @@ void MainWindow::createMenus() {
                                     &MainWindow::startTraining);
     QAction* stop = run->addAction(tr("S&top"), QKeySequence(Qt::CTRL | Qt::Key_Period), this,
                                    &MainWindow::stopTraining);
+    start->setEnabled(m_training->canStart());
     stop->setEnabled(false);
-    connect(m_training, &TrainingPanel::runningChanged, this, [start, stop](bool running) {
-        start->setEnabled(!running);
-        stop->setEnabled(running);
-    });
+    connect(m_training, &TrainingPanel::startableChanged, start, &QAction::setEnabled);
+    connect(m_training, &TrainingPanel::runningChanged, stop, &QAction::setEnabled);
 }
 
 wb::Experiment MainWindow::experiment() const {

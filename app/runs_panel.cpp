@@ -74,7 +74,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
 
     connect(m_dirEdit, &QLineEdit::editingFinished, this, [this] {
         if (QDir(m_dirEdit->text()).absolutePath() != m_runsDir) {
-            setRunsDir(m_dirEdit->text());
+            choose(m_dirEdit->text());
         }
     });
     connect(m_browseButton, &QPushButton::clicked, this, &RunsPanel::browse);
@@ -158,8 +158,13 @@ void RunsPanel::browse() {
     const QString chosen =
         QFileDialog::getExistingDirectory(this, tr("Choose the runs folder"), m_runsDir);
     if (!chosen.isEmpty()) {
-        setRunsDir(chosen);
+        choose(chosen);
     }
+}
+
+void RunsPanel::choose(const QString& dir) {
+    setRunsDir(dir);
+    emit runsDirChosen(m_runsDir);
 }
 
 int RunsPanel::selectedRow() const {

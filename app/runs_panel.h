@@ -31,15 +31,20 @@ public:
     const QList<RunSummary>& runs() const { return m_runs; }
     int runCount() const { return int(m_runs.size()); }
     QTableWidget* table() const { return m_table; }
+    QLineEdit* dirEdit() const { return m_dirEdit; }
 
 signals:
+    /// The runs folder changed, whoever set it (the window at start-up, the command line).
     void runsDirChanged(const QString& dir);
+    /// The user chose a runs folder in the panel (typed or browsed); the one worth remembering.
+    void runsDirChosen(const QString& dir);
     /// "Load settings" on a run: its experiment.yaml, to be put into the form.
     void experimentRequested(const wb::Experiment& experiment);
     void messageLogged(wb::Level level, const QString& text);
 
 private:
     void browse();
+    void choose(const QString& dir);
     void loadSelectedSettings();
     int selectedRow() const;
 

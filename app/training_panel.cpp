@@ -36,6 +36,10 @@ QString percent(double fraction) {
     return QStringLiteral("%1%").arg(100.0 * fraction, 0, 'f', 1);
 }
 
+QString readyText() {
+    return TrainingPanel::tr("Ready. Press Start to train on the chosen dataset.");
+}
+
 }  // namespace
 
 TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
@@ -53,8 +57,12 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
     m_progress->setFormat(tr("Idle"));
     m_progress->setTextVisible(true);
 
-    m_status = new QLabel(tr("Ready. Press Start to train on the chosen dataset."));
+    // Both header labels wrap: a long summary after a run must not widen the right side of
+    // the window (the splitter would take the width from the dataset panel).
+    m_status = new QLabel;
+    m_status->setWordWrap(true);
     m_details = new QLabel;
+    m_details->setMinimumWidth(1);  // clipped rather than widening the window
     m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_details->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     m_result = new QLabel;
@@ -77,6 +85,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_result);
     layout->addWidget(m_charts, 1);
     m_result->hide();
+    showHeadline(readyText());
 
     connect(m_startButton, &QPushButton::clicked, this, &TrainingPanel::startRequested);
     connect(m_stopButton, &QPushButton::clicked, this, &TrainingPanel::stop);
@@ -106,8 +115,36 @@ bool TrainingPanel::isStopping() const {
     return m_controller->isStopping();
 }
 
+bool TrainingPanel::canStart() const {
+    return !isRunning() && m_blockedReason.isEmpty();
+}
+
+QString TrainingPanel::statusText() const {
+    return m_status->text();
+}
+
+void TrainingPanel::setStartBlocked(const QString& reason) {
+    if (reason == m_blockedReason) {
+        return;
+    }
+    m_blockedReason = reason;
+    showHeadline(m_headline);
+    updateStartButton();
+}
+
+void TrainingPanel::showHeadline(const QString& text) {
+    m_headline = text;
+    if (m_blockedReason.isEmpty() || isRunning()) {
+        m_status->setText(text);
+        return;
+    }
+    // Idle and blocked: say why instead of "Ready", or after the last run's summary.
+    const QString blocked = tr("Cannot start: %1").arg(m_blockedReason);
+    m_status->setText(text == readyText() ? blocked : text + QLatin1Char('\n') + blocked);
+}
+
 bool TrainingPanel::start(const wb::Experiment& experiment) {
-    if (!m_controller->start(experiment)) {
+    if (!m_blockedReason.isEmpty() || !m_controller->start(experiment)) {
         return false;
     }
     m_charts->clear();
@@ -116,11 +153,12 @@ bool TrainingPanel::start(const wb::Experiment& experiment) {
     m_iterationsSeen = 0;
     m_epochsSeen = 0;
     m_bestAccuracy = -1;
+    m_runHasVal = false;
     m_elapsed.start();
     m_progress->setRange(0, 0);  // busy until the run reports its size
     m_progress->setFormat(tr("Preparing…"));
-    m_status->setText(tr("Preparing the run: scanning the dataset, building %1…")
-                          .arg(QString::fromStdString(experiment.model.arch)));
+    showHeadline(tr("Preparing the run: scanning the dataset, building %1…")
+                     .arg(QString::fromStdString(experiment.model.arch)));
     m_details->clear();
     m_result->hide();
     setRunning(true);
@@ -139,14 +177,26 @@ void TrainingPanel::stop() {
     }
     m_controller->stop();
     m_stopButton->setEnabled(false);
-    m_status->setText(tr("Stopping after the current batch…"));
+    showHeadline(tr("Stopping after the current batch…"));
     emit messageLogged(wb::Level::Info, tr("Stop requested"));
 }
 
 void TrainingPanel::setRunning(bool running) {
-    m_startButton->setEnabled(!running);
     m_stopButton->setEnabled(running);
+    updateStartButton();
     emit runningChanged(running);
+}
+
+void TrainingPanel::updateStartButton() {
+    const bool startable = canStart();
+    const bool changed = startable != m_startButton->isEnabled();
+    m_startButton->setEnabled(startable);
+    m_startButton->setToolTip(m_blockedReason.isEmpty()
+                                  ? tr("Train the model on the dataset with these settings")
+                                  : tr("Cannot start: %1").arg(m_blockedReason));
+    if (changed) {
+        emit startableChanged(startable);
+    }
 }
 
 void TrainingPanel::onRunStarted(const wb::RunInfo& info) {
@@ -161,7 +211,7 @@ void TrainingPanel::onRunStarted(const wb::RunInfo& info) {
                            .arg(QLocale().toString(info.parameters))
                            .arg(runName));
     m_details->setToolTip(QString::fromStdString(info.run_dir));
-    m_status->setText(tr("Epoch 1/%1 starting…").arg(info.epochs));
+    showHeadline(tr("Epoch 1/%1 starting…").arg(info.epochs));
     // Smooth over about a quarter of an epoch (2 to 50 batches): a fixed factor lags by
     // epochs on a small dataset and is noisy on a large one.
     const double window = std::clamp(info.iterations_per_epoch / 4.0, 2.0, 50.0);
@@ -190,14 +240,14 @@ void TrainingPanel::onIterations(const QList<wb::IterationStats>& iterations) {
     if (isStopping()) {
         return;
     }
-    m_status->setText(tr("Epoch %1/%2 · iteration %3/%4 · loss %5 · %6 img/s · lr %7")
-                          .arg(last.epoch + 1)
-                          .arg(std::max(m_run.epochs, last.epoch + 1))
-                          .arg(last.iteration + 1)
-                          .arg(last.iterations_per_epoch)
-                          .arg(last.loss, 0, 'f', 4)
-                          .arg(last.images_per_second, 0, 'f', 0)
-                          .arg(last.lr, 0, 'g', 3));
+    showHeadline(tr("Epoch %1/%2 · iteration %3/%4 · loss %5 · %6 img/s · lr %7")
+                     .arg(last.epoch + 1)
+                     .arg(std::max(m_run.epochs, last.epoch + 1))
+                     .arg(last.iteration + 1)
+                     .arg(last.iterations_per_epoch)
+                     .arg(last.loss, 0, 'f', 4)
+                     .arg(last.images_per_second, 0, 'f', 0)
+                     .arg(last.lr, 0, 'g', 3));
 }
 
 void TrainingPanel::onEpoch(const wb::EpochStats& stats) {
@@ -211,6 +261,7 @@ void TrainingPanel::onEpoch(const wb::EpochStats& stats) {
     m_charts->addEpoch(point);
     m_charts->setBestEpoch(stats.best_epoch + 1);
     ++m_epochsSeen;
+    m_runHasVal = m_runHasVal || stats.has_val;
 
     QString text = tr("Epoch %1: train loss %2, accuracy %3")
                        .arg(stats.epoch + 1)
@@ -223,7 +274,8 @@ void TrainingPanel::onEpoch(const wb::EpochStats& stats) {
     }
     text += tr(" · %1 s").arg(stats.seconds, 0, 'f', 1);
     if (stats.is_best) {
-        text += tr(" · best so far");
+        text += stats.has_val ? tr(" · best so far")
+                              : tr(" · best train accuracy so far (no validation split)");
     }
     emit messageLogged(wb::Level::Info, text);
     if (!std::isfinite(stats.train_loss) || (stats.has_val && !std::isfinite(stats.val_loss))) {
@@ -255,8 +307,12 @@ void TrainingPanel::onFinished(const wb::RunResult& result) {
         summary = tr("Failed: %1").arg(message.isEmpty() ? tr("unknown error") : message);
     }
     if (result.best_epoch >= 0) {
-        summary += tr(" · best validation accuracy %1 at epoch %2")
-                       .arg(percent(result.best_val_accuracy))
+        // Without a validation split the trainer's "best_val_accuracy" is train accuracy.
+        const QString best = m_epochsSeen == 0 ? tr("best accuracy")
+                             : m_runHasVal     ? tr("best validation accuracy")
+                                               : tr("best train accuracy (no validation split)");
+        summary += tr(" · %1 %2 at epoch %3")
+                       .arg(best, percent(result.best_val_accuracy))
                        .arg(result.best_epoch + 1);
     }
     if (result.has_test) {
@@ -264,7 +320,7 @@ void TrainingPanel::onFinished(const wb::RunResult& result) {
                        .arg(percent(result.test_accuracy))
                        .arg(result.test_loss, 0, 'f', 4);
     }
-    m_status->setText(summary);
+    showHeadline(summary);
     m_result->setText(result.run_dir.empty()
                           ? QString()
                           : tr("Run folder: %1").arg(QString::fromStdString(result.run_dir)));

@@ -29,6 +29,15 @@ public:
     bool isRunning() const;
     bool isStopping() const;
 
+    /// Why a run cannot start now (the dataset folder cannot be used), shown in the header and
+    /// on the disabled Start button; empty when nothing stands in the way.
+    void setStartBlocked(const QString& reason);
+    QString startBlockedReason() const { return m_blockedReason; }
+    /// Start is possible: nothing running and nothing blocking.
+    bool canStart() const;
+    /// The header line above the charts (progress in words, or why Start is disabled).
+    QString statusText() const;
+
     TrainingCharts* charts() const { return m_charts; }
     TrainingController* controller() const { return m_controller; }
     QPushButton* startButton() const { return m_startButton; }
@@ -43,6 +52,8 @@ signals:
     /// Start was clicked; the window assembles the experiment and calls start().
     void startRequested();
     void runningChanged(bool running);
+    /// canStart() changed; the window's Start action follows it.
+    void startableChanged(bool startable);
     void runStarted(const QString& runDir);
     void runFinished(const wb::RunResult& result);
     void messageLogged(wb::Level level, const QString& text);
@@ -53,6 +64,8 @@ private:
     void onEpoch(const wb::EpochStats& stats);
     void onFinished(const wb::RunResult& result);
     void setRunning(bool running);
+    void updateStartButton();
+    void showHeadline(const QString& text);
     void updateProgress(long long stepsDone, double etaSeconds);
 
     TrainingController* m_controller = nullptr;
@@ -71,6 +84,9 @@ private:
     long long m_iterationsSeen = 0;
     int m_epochsSeen = 0;
     double m_bestAccuracy = -1;
+    bool m_runHasVal = false;  ///< some epoch of the current run was validated
+    QString m_blockedReason;
+    QString m_headline;  ///< the status line without the reason Start is blocked
 };
 
 /// "1:05" or "1:02:05".

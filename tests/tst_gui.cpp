@@ -7,15 +7,23 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHeaderView>
+#include <QHelpEvent>
+#include <QLineEdit>
 #include <QLineSeries>
+#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScatterSeries>
+#include <QScrollBar>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QToolTip>
 #include <QValueAxis>
 #include <QtTest>
 #include <cmath>
@@ -28,6 +36,7 @@
 #include "app/run_summary.h"
 #include "app/runs_panel.h"
 #include "app/training_panel.h"
+#include "app/training_worker.h"
 #include "engine/trainer.h"
 #include "widgets/chart_math.h"
 #include "widgets/training_charts.h"
@@ -48,6 +57,17 @@ QValueAxis* valueAxis(QChart* chart, Qt::Orientation orientation) {
 
 bool strictlyInside(QValueAxis* axis, double value) {
     return axis && value > axis->min() && value < axis->max();
+}
+
+/// The workbench executable next to this test in the build tree (tests/ and app/ folders).
+QString workbenchPath() {
+    return QDir(QCoreApplication::applicationDirPath())
+        .absoluteFilePath(QStringLiteral("../app/workbench"));
+}
+
+/// True when every row of `table` is visible without scrolling.
+bool showsEveryRow(QTableWidget* table) {
+    return table->verticalScrollBar()->maximum() == 0;
 }
 
 double maxY(const QList<QPointF>& points) {
@@ -72,10 +92,25 @@ private slots:
     void chartsKeepEveryIterationAndDecimateTheDisplay();
     void chartsCoalesceRedraws();
     void chartsIgnoreNonFiniteLoss();
+    void iterationAxisFitsTheData_data();
+    void iterationAxisFitsTheData();
+    void chartsWithoutValidationSayTrain();
+    void sampleCaptionsFitWithTheFullNameInATooltip();
+    void everyLogLineHasATimestamp();
+
+    // Command line (the workbench executable).
+    void helpAndVersionNeedNoDisplay_data();
+    void helpAndVersionNeedNoDisplay();
+    void unsavableScreenshotFailsTheExitStatus_data();
+    void unsavableScreenshotFailsTheExitStatus();
 
     // Window and panels.
     void windowScansDemoDatasetAtStart();
     void badDatasetFolderIsReportedInTheWindow();
+    void unusableFolderDisablesStartWithTheReason();
+    void skippedFilesGetTheRoomTheClassesDoNotNeed();
+    void commandLineRunsFolderIsNotRemembered();
+    void runWithoutValidationNeverCallsTrainAccuracyValidation();
     void modelFormRoundTripsExperiment_data();
     void modelFormRoundTripsExperiment();
     void modelFormEditsReachTheExperiment();
@@ -158,6 +193,10 @@ void TestGui::chartsMarkBestEpoch() {
     QCOMPARE(lossMarker.size(), 1);
     QCOMPARE(lossMarker.front(), QPointF(expectedBest, bestLoss));
     QVERIFY(charts.bestAccuracyMarker()->name().contains(QString::number(expectedBest)));
+    // The label says which accuracy picked the epoch.
+    QVERIFY2(charts.bestAccuracyMarker()->name().contains(hasVal ? QStringLiteral("val")
+                                                                 : QStringLiteral("train")),
+             qPrintable(charts.bestAccuracyMarker()->name()));
 
     // Every epoch is drawn, and no axis hides the marker (not even on its edge).
     QCOMPARE(charts.trainAccuracySeries()->count(), accuracies.size());
@@ -226,6 +265,183 @@ void TestGui::chartsIgnoreNonFiniteLoss() {
     QCOMPARE(charts.iterationLoss().size(), 2);
     QVERIFY(strictlyInside(valueAxis(charts.iterationChart(), Qt::Vertical), 0.75));
     QVERIFY(std::isfinite(valueAxis(charts.iterationChart(), Qt::Vertical)->max()));
+}
+
+void TestGui::iterationAxisFitsTheData_data() {
+    QTest::addColumn<int>("iterations");
+    QTest::newRow("one") << 1;
+    QTest::newRow("five (was drawn 0 to 10)") << 5;
+    QTest::newRow("thirteen") << 13;
+    QTest::newRow("twenty thousand") << 20000;
+}
+
+void TestGui::iterationAxisFitsTheData() {
+    QFETCH(int, iterations);
+    const double last = iterations - 1;
+    const double span = std::max(1.0, last);
+
+    const AxisRange range = stepAxisRange(0, last, 8);
+    QCOMPARE(range.min, 0.0);
+    QVERIFY(range.max >= last);
+    QVERIFY2(range.max <= 1.1 * span, qPrintable(QString::number(range.max)));
+    QVERIFY(range.tickInterval >= 1);
+    QCOMPARE(range.tickInterval, std::round(range.tickInterval));  // whole iterations
+
+    TrainingCharts charts;
+    QList<QPointF> points;
+    for (int i = 0; i < iterations; ++i) {
+        points.append(QPointF(i, 1.0 / (i + 1)));
+    }
+    charts.addIterations(points);
+    charts.flush();
+    QValueAxis* x = valueAxis(charts.iterationChart(), Qt::Horizontal);
+    QVERIFY(x->max() >= last);
+    QVERIFY2(x->max() <= 1.1 * span, qPrintable(QString::number(x->max())));
+}
+
+void TestGui::chartsWithoutValidationSayTrain() {
+    TrainingCharts charts;
+    for (int epoch = 1; epoch <= 3; ++epoch) {
+        EpochPoint p;
+        p.epoch = epoch;
+        p.trainLoss = 1.0 / epoch;
+        p.trainAccuracy = 0.3 * epoch;
+        charts.addEpoch(p);
+    }
+    charts.setBestEpoch(3);
+    charts.flush();
+    // No validation line (nor its legend entry) and a best marker that says "train".
+    QVERIFY(!charts.valAccuracySeries()->isVisible());
+    QVERIFY(!charts.valLossSeries()->isVisible());
+    for (QScatterSeries* marker : {charts.bestAccuracyMarker(), charts.bestLossMarker()}) {
+        QVERIFY2(marker->name().contains(QStringLiteral("train")), qPrintable(marker->name()));
+        QVERIFY2(!marker->name().contains(QStringLiteral("val")), qPrintable(marker->name()));
+    }
+}
+
+void TestGui::sampleCaptionsFitWithTheFullNameInATooltip() {
+    // The dataset panel's grid: every Fashion-MNIST class name is shown whole.
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(window->datasetPanel()->hasScan(), kScanTimeoutMs);
+    ImageGrid* samples = window->datasetPanel()->sampleGrid();
+    QCOMPARE(samples->count(), 10);
+    for (int i = 0; i < samples->count(); ++i) {
+        QCOMPARE(samples->shownCaption(i), samples->items().at(i).caption);
+        QVERIFY(QFontMetrics(samples->captionFont(i)).horizontalAdvance(samples->shownCaption(i)) <=
+                samples->cellSize());
+    }
+
+    // A name too long for any font keeps both ends, and its tooltip is the whole name.
+    ImageGrid grid;
+    grid.setCellSize(60);
+    grid.resize(300, 200);
+    const QString longName = QStringLiteral("Ankle_boot_with_a_very_long_name_indeed_v2");
+    QImage image(28, 28, QImage::Format_Grayscale8);
+    image.fill(128);
+    grid.setItems({{image, QStringLiteral("Bag")}, {image, longName}});
+    grid.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&grid));
+    const QString shown = grid.shownCaption(1);
+    QVERIFY2(shown != longName && shown.startsWith(QStringLiteral("An")) &&
+                 shown.endsWith(QStringLiteral("v2")),
+             qPrintable(shown));
+    QVERIFY(QFontMetrics(grid.captionFont(1)).horizontalAdvance(shown) <= grid.cellSize());
+    const QPoint inSecond(60 + 6 + 30, 30);
+    QCOMPARE(grid.indexAt(inSecond), 1);
+    QCOMPARE(grid.indexAt(QPoint(299, 199)), -1);
+    QHelpEvent help(QEvent::ToolTip, inSecond, grid.mapToGlobal(inSecond));
+    QCoreApplication::sendEvent(&grid, &help);
+    QTRY_COMPARE(QToolTip::text(), longName);
+    QToolTip::hideText();
+}
+
+void TestGui::everyLogLineHasATimestamp() {
+    LogView log;
+    log.append(wb::Level::Info, QStringLiteral("one line"));
+    // An engine summary: several lines, one of them its own warning, and a final newline.
+    log.append(wb::Level::Info, QStringLiteral("/data: 3 classes\n  train 30 images\n"
+                                               "  warning: class x has no val images\n"));
+    log.append(wb::Level::Warning, QStringLiteral("two\nlines"));
+    const QStringList lines = log.toPlainText().split(QLatin1Char('\n'));
+    QCOMPARE(lines.size(), 6);
+    static const QRegularExpression stamped(QStringLiteral("^\\d\\d:\\d\\d:\\d\\d +\\S"));
+    for (const QString& line : lines) {
+        QVERIFY2(stamped.match(line).hasMatch(), qPrintable(line));
+    }
+    QVERIFY(lines.at(3).contains(QStringLiteral("warning: class x")));
+    QCOMPARE(log.count(wb::Level::Info), 2);
+    QCOMPARE(log.count(wb::Level::Warning), 1);
+}
+
+// ---- command line ---------------------------------------------------------------------------
+
+void TestGui::helpAndVersionNeedNoDisplay_data() {
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("--help") << QStringList{QStringLiteral("--help")} << 0
+                            << QStringLiteral("--screenshot");
+    QTest::newRow("-h") << QStringList{QStringLiteral("-h")} << 0 << QStringLiteral("--data");
+    QTest::newRow("--version") << QStringList{QStringLiteral("--version")} << 0
+                               << QStringLiteral("0.1.0");
+    QTest::newRow("-v after other options")
+        << QStringList{QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("-v")} << 0
+        << QStringLiteral("0.1.0");
+    QTest::newRow("unknown option")
+        << QStringList{QStringLiteral("--bogus")} << 1 << QStringLiteral("bogus");
+}
+
+void TestGui::helpAndVersionNeedNoDisplay() {
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    QFETCH(QString, expected);
+    if (!QFile::exists(workbenchPath())) {
+        QSKIP("the workbench executable is not built next to this test");
+    }
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("DISPLAY"));
+    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("xcb"));  // aborts if used
+    process.setProcessEnvironment(env);
+    process.start(workbenchPath(), arguments);
+    QVERIFY(process.waitForFinished(30000));
+    const QString output =
+        QString::fromLocal8Bit(process.readAllStandardOutput() + process.readAllStandardError());
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(process.exitCode() == exitCode, qPrintable(output));
+    QVERIFY2(output.contains(expected), qPrintable(output));
+}
+
+void TestGui::unsavableScreenshotFailsTheExitStatus_data() {
+    QTest::addColumn<QString>("file");
+    QTest::newRow("folder missing (checked at start)") << QStringLiteral("nope/dir/x.png");
+    QTest::newRow("save fails (the name is a folder)") << QStringLiteral("folder.png");
+}
+
+void TestGui::unsavableScreenshotFailsTheExitStatus() {
+    QFETCH(QString, file);
+    if (!QFile::exists(workbenchPath())) {
+        QSKIP("the workbench executable is not built next to this test");
+    }
+    QTemporaryDir dir;
+    QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("folder.png")));
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("WB_DEMO_DATA"), QString::fromStdString(wb::demo_dataset_dir()));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
+    process.setProcessEnvironment(env);
+    process.start(workbenchPath(), {QStringLiteral("--runs"), dir.filePath(QStringLiteral("runs")),
+                                    QStringLiteral("--screenshot"), dir.filePath(file),
+                                    QStringLiteral("--screenshot-after"), QStringLiteral("0"),
+                                    QStringLiteral("--quit-after-screenshot")});
+    QVERIFY(process.waitForFinished(60000));
+    const QString output = QString::fromLocal8Bit(process.readAllStandardError());
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(process.exitCode() != 0, qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("cannot save the screenshot")), qPrintable(output));
 }
 
 // ---- window and panels ----------------------------------------------------------------------
@@ -307,6 +523,141 @@ void TestGui::badDatasetFolderIsReportedInTheWindow() {
     QVERIFY(!window->startTraining());
     QVERIFY(!window->trainingPanel()->isRunning());
     QVERIFY(window->logView()->lastMessage().contains(QStringLiteral("cannot be used")));
+}
+
+void TestGui::unusableFolderDisablesStartWithTheReason() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 0);
+    DatasetPanel* panel = window->datasetPanel();
+    TrainingPanel* training = window->trainingPanel();
+    QTRY_VERIFY_WITH_TIMEOUT(panel->hasScan(), kScanTimeoutMs);
+    QVERIFY(training->startButton()->isEnabled());
+
+    QSignalSpy finished(panel, &DatasetPanel::scanFinished);
+    panel->scanFolder(runs.path() + QStringLiteral("/does-not-exist"));
+    QVERIFY(finished.wait(kScanTimeoutMs));
+    // Start is disabled before anyone presses it, and the header and tooltip say why.
+    QVERIFY(!training->startButton()->isEnabled());
+    QVERIFY(!training->canStart());
+    QVERIFY2(training->startButton()->toolTip().contains(QStringLiteral("cannot be used")),
+             qPrintable(training->startButton()->toolTip()));
+    QVERIFY2(training->statusText().contains(QStringLiteral("cannot be used")),
+             qPrintable(training->statusText()));
+    QVERIFY(!training->statusText().contains(QStringLiteral("Ready")));
+
+    // A usable folder lifts it.
+    panel->scanFolder({});
+    QVERIFY(finished.wait(kScanTimeoutMs));
+    QVERIFY(training->startButton()->isEnabled());
+    QVERIFY(training->statusText().startsWith(QStringLiteral("Ready")));
+}
+
+void TestGui::skippedFilesGetTheRoomTheClassesDoNotNeed() {
+    // Three classes of four images and twelve broken files.
+    QTemporaryDir data;
+    const QDir demo(QString::fromStdString(wb::demo_dataset_dir()) + QStringLiteral("/train"));
+    const QStringList classes = {QStringLiteral("Bag"), QStringLiteral("Coat"),
+                                 QStringLiteral("Dress")};
+    for (const QString& name : classes) {
+        QVERIFY(QDir(data.path()).mkpath(name));
+        const QStringList files =
+            QDir(demo.filePath(name)).entryList({QStringLiteral("*.png")}, QDir::Files);
+        QVERIFY(files.size() >= 4);
+        for (int i = 0; i < 4; ++i) {
+            QVERIFY(QFile::copy(demo.filePath(name + QLatin1Char('/') + files[i]),
+                                data.filePath(name + QLatin1Char('/') + files[i])));
+        }
+        for (int i = 0; i < 4; ++i) {
+            QFile empty(data.filePath(name + QStringLiteral("/broken_%1.png").arg(i)));
+            QVERIFY(empty.open(QIODevice::WriteOnly));
+        }
+    }
+
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 0);
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    DatasetPanel* panel = window->datasetPanel();
+    QTRY_VERIFY_WITH_TIMEOUT(panel->hasScan(), kScanTimeoutMs);
+    QSignalSpy finished(panel, &DatasetPanel::scanFinished);
+    panel->scanFolder(data.path());
+    QVERIFY(finished.wait(kScanTimeoutMs));
+    QCOMPARE(panel->classTable()->rowCount(), 3);
+    QCOMPARE(panel->problemTable()->rowCount(), 12);
+    QTest::qWait(50);  // let the layouts settle
+    QVERIFY(showsEveryRow(panel->classTable()));
+    QVERIFY2(showsEveryRow(panel->problemTable()),
+             qPrintable(QStringLiteral("problem table %1 px high")
+                            .arg(panel->problemTable()->viewport()->height())));
+    // The problem text has the room the file names leave, and its whole text as a tooltip.
+    QHeaderView* header = panel->problemTable()->horizontalHeader();
+    QCOMPARE(header->sectionResizeMode(1), QHeaderView::Stretch);
+    QTableWidgetItem* reason = panel->problemTable()->item(0, 1);
+    QCOMPARE(reason->toolTip(), reason->text());
+}
+
+void TestGui::commandLineRunsFolderIsNotRemembered() {
+    QTemporaryDir remembered, oneOff, chosen;
+    QSettings().setValue(QStringLiteral("runs/dir"), remembered.path());
+    {
+        auto window = makeWindow(oneOff.path(), 0);
+        QCOMPARE(window->runsPanel()->runsDir(), QDir(oneOff.path()).absolutePath());
+        QCOMPARE(QSettings().value(QStringLiteral("runs/dir")).toString(), remembered.path());
+
+        // A folder chosen in the window is remembered.
+        QLineEdit* edit = window->runsPanel()->dirEdit();
+        edit->setText(chosen.path());
+        emit edit->editingFinished();
+        QCOMPARE(window->runsPanel()->runsDir(), QDir(chosen.path()).absolutePath());
+        QCOMPARE(QSettings().value(QStringLiteral("runs/dir")).toString(),
+                 QDir(chosen.path()).absolutePath());
+    }
+    {
+        // Without --runs, the remembered one is used.
+        MainWindowOptions options;
+        options.errorDialogs = false;
+        MainWindow window(options);
+        QCOMPARE(window.runsPanel()->runsDir(), QDir(chosen.path()).absolutePath());
+    }
+    QSettings().remove(QStringLiteral("runs/dir"));
+}
+
+void TestGui::runWithoutValidationNeverCallsTrainAccuracyValidation() {
+    TrainingPanel panel;
+    QSignalSpy logged(&panel, &TrainingPanel::messageLogged);
+    TrainingController* controller = panel.controller();
+    wb::RunInfo info;
+    info.epochs = 2;
+    info.iterations_per_epoch = 3;
+    emit controller->runStarted(info);
+    for (int epoch = 0; epoch < 2; ++epoch) {
+        wb::EpochStats stats;
+        stats.epoch = epoch;
+        stats.train_loss = 1.0 - 0.3 * epoch;
+        stats.train_accuracy = 0.5 + 0.2 * epoch;
+        stats.has_val = false;
+        stats.is_best = true;
+        stats.best_epoch = epoch;
+        emit controller->epochFinished(stats);
+    }
+    wb::RunResult result;
+    result.status = "finished";
+    result.epochs_done = 2;
+    result.best_epoch = 1;
+    result.best_val_accuracy = 0.7;  // the trainer's field; train accuracy here
+    emit controller->runFinished(result);
+
+    QStringList messages;
+    for (const QList<QVariant>& args : logged) {
+        messages.append(args.at(1).toString());
+    }
+    const QString all = messages.join(QLatin1Char('\n'));
+    QVERIFY2(!all.contains(QStringLiteral("validation accuracy")), qPrintable(all));
+    QVERIFY2(!all.contains(QStringLiteral("validation loss")), qPrintable(all));
+    QVERIFY2(messages.last().contains(QStringLiteral("best train accuracy")),
+             qPrintable(messages.last()));
+    QVERIFY(panel.statusText().contains(QStringLiteral("best train accuracy")));
+    panel.charts()->flush();
+    QVERIFY(panel.charts()->bestAccuracyMarker()->name().contains(QStringLiteral("train")));
 }
 
 void TestGui::modelFormRoundTripsExperiment_data() {
@@ -437,6 +788,8 @@ void TestGui::startButtonRunsTrainingToTheEnd() {
     setSmallRun(window.get(), 1);
     TrainingPanel* training = window->trainingPanel();
     QSignalSpy finished(training, &TrainingPanel::runFinished);
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    const int tabsWidth = window->tabs()->width();
 
     QTest::mouseClick(training->startButton(), Qt::LeftButton);
     QVERIFY(training->isRunning());
@@ -449,6 +802,9 @@ void TestGui::startButtonRunsTrainingToTheEnd() {
     QVERIFY2(result.status == "finished", result.message.c_str());
     QCOMPARE(result.epochs_done, 1);
     QVERIFY(training->startButton()->isEnabled());
+    // The run's long summary wraps rather than taking width from the dataset panel.
+    QTest::qWait(50);
+    QCOMPARE(window->tabs()->width(), tabsWidth);
 
     // The charts got every iteration (300 images in batches of 32) and the epoch.
     TrainingCharts* charts = training->charts();

@@ -93,6 +93,19 @@ double niceTickInterval(double span, int targetTicks) {
     return nice * power;
 }
 
+AxisRange stepAxisRange(double first, double last, int targetTicks) {
+    if (!std::isfinite(first) || !std::isfinite(last) || last < first) {
+        first = 0;
+        last = 0;
+    }
+    const double span = std::max(1.0, last - first);
+    AxisRange range;
+    range.min = first;
+    range.max = first + span * 1.02;
+    range.tickInterval = std::max(1.0, niceTickInterval(span, targetTicks));
+    return range;
+}
+
 AxisRange paddedRange(double lo, double hi, double padFraction, double minSpan, int targetTicks,
                       double floor) {
     if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi) {

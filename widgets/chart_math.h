@@ -47,6 +47,11 @@ struct AxisRange {
 AxisRange paddedRange(double lo, double hi, double padFraction, double minSpan, int targetTicks,
                       double floor);
 
+/// A range for an axis of whole steps (iterations) from `first` to `last`: as wide as the data
+/// (a single step gets a span of 1) with 2% room on the right, whole-number ticks of a round
+/// interval for about `targetTicks` ticks. Five iterations give 0 to about 4, not 0 to 10.
+AxisRange stepAxisRange(double first, double last, int targetTicks);
+
 /// A round interval (1, 2 or 5 times a power of ten) that splits `span` into about `targetTicks`.
 double niceTickInterval(double span, int targetTicks);
 

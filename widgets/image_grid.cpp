@@ -1,10 +1,19 @@
 #include "widgets/image_grid.h"
 
+#include <QEvent>
 #include <QFontMetrics>
+#include <QHelpEvent>
 #include <QPainter>
+#include <QToolTip>
 #include <algorithm>
 
 namespace wb::ui {
+namespace {
+
+/// Smallest caption font, relative to the widget's: smaller than that is hard to read.
+constexpr double kMinCaptionScale = 0.75;
+
+}  // namespace
 
 ImageGrid::ImageGrid(QWidget* parent) : QWidget(parent) {
     QSizePolicy policy(QSizePolicy::Preferred, QSizePolicy::Preferred);
@@ -49,6 +58,68 @@ int ImageGrid::heightForWidth(int width) const {
     return rows * rowHeight();
 }
 
+QRect ImageGrid::cellRect(int index, int columns) const {
+    const int x = (index % columns) * (m_cellSize + m_spacing);
+    const int y = (index / columns) * rowHeight();
+    return QRect(x, y, m_cellSize, m_cellSize);
+}
+
+int ImageGrid::indexAt(const QPoint& pos) const {
+    const int columns = columnsFor(width());
+    for (int i = 0; i < count(); ++i) {
+        const QRect cell = cellRect(i, columns);
+        if (cell.adjusted(0, 0, 0, captionHeight()).contains(pos)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+QFont ImageGrid::captionFont(int index) const {
+    QFont font = this->font();
+    if (index < 0 || index >= count()) {
+        return font;
+    }
+    const QString& caption = m_items[index].caption;
+    const bool points = font.pointSizeF() > 0;
+    const double full = points ? font.pointSizeF() : font.pixelSize();
+    for (double scale = 1.0; scale >= kMinCaptionScale - 1e-9; scale -= 0.05) {
+        if (points) {
+            font.setPointSizeF(full * scale);
+        } else {
+            font.setPixelSize(std::max(1, int(full * scale)));
+        }
+        if (QFontMetrics(font).horizontalAdvance(caption) <= m_cellSize) {
+            break;
+        }
+    }
+    return font;
+}
+
+QString ImageGrid::shownCaption(int index) const {
+    if (index < 0 || index >= count()) {
+        return {};
+    }
+    // The middle goes: class names that share a prefix or a suffix stay distinguishable.
+    return QFontMetrics(captionFont(index))
+        .elidedText(m_items[index].caption, Qt::ElideMiddle, m_cellSize);
+}
+
+bool ImageGrid::event(QEvent* event) {
+    if (event->type() == QEvent::ToolTip) {
+        auto* help = static_cast<QHelpEvent*>(event);
+        const int index = indexAt(help->pos());
+        if (index >= 0 && !m_items[index].caption.isEmpty()) {
+            QToolTip::showText(help->globalPos(), m_items[index].caption, this);
+        } else {
+            QToolTip::hideText();
+            event->ignore();
+        }
+        return true;
+    }
+    return QWidget::event(event);
+}
+
 QSize ImageGrid::sizeHint() const {
     const int columns = std::min(std::max(1, count()), 8);
     const int width = columns * (m_cellSize + m_spacing) - m_spacing;
@@ -63,11 +134,8 @@ void ImageGrid::paintEvent(QPaintEvent*) {
     QPainter painter(this);
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
     const int columns = columnsFor(width());
-    const QFontMetrics metrics = fontMetrics();
     for (int i = 0; i < count(); ++i) {
-        const int x = (i % columns) * (m_cellSize + m_spacing);
-        const int y = (i / columns) * rowHeight();
-        const QRect cell(x, y, m_cellSize, m_cellSize);
+        const QRect cell = cellRect(i, columns);
         painter.fillRect(cell, palette().color(QPalette::Base));
         const Item& item = m_items[i];
         if (!item.image.isNull()) {
@@ -79,9 +147,9 @@ void ImageGrid::paintEvent(QPaintEvent*) {
         painter.setPen(palette().color(QPalette::Mid));
         painter.drawRect(cell.adjusted(0, 0, -1, -1));
         painter.setPen(palette().color(QPalette::WindowText));
-        const QRect captionRect(x, y + m_cellSize, m_cellSize, captionHeight());
-        painter.drawText(captionRect, Qt::AlignHCenter | Qt::AlignTop,
-                         metrics.elidedText(item.caption, Qt::ElideRight, m_cellSize));
+        const QRect captionRect(cell.left(), cell.bottom() + 1, m_cellSize, captionHeight());
+        painter.setFont(captionFont(i));
+        painter.drawText(captionRect, Qt::AlignHCenter | Qt::AlignVCenter, shownCaption(i));
     }
 }
 

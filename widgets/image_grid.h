@@ -8,7 +8,9 @@
 namespace wb::ui {
 
 /// A grid of small images with a caption under each, scaled up with nearest-neighbour
-/// sampling so that 28x28 pixels stay crisp. Columns follow the widget's width.
+/// sampling so that 28x28 pixels stay crisp. Columns follow the widget's width. A caption that
+/// is wider than its cell is drawn in a smaller font, and elided in the middle when even that
+/// is too wide; the whole caption is the cell's tooltip.
 class ImageGrid : public QWidget {
     Q_OBJECT
 public:
@@ -30,6 +32,11 @@ public:
 
     /// Columns that fit into `width` pixels.
     int columnsFor(int width) const;
+    /// The item drawn at `pos` (image or caption), or -1.
+    int indexAt(const QPoint& pos) const;
+    /// The caption of item `index` as drawn (possibly elided) and the font it is drawn in.
+    QString shownCaption(int index) const;
+    QFont captionFont(int index) const;
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
@@ -37,11 +44,13 @@ public:
     int heightForWidth(int width) const override;
 
 protected:
+    bool event(QEvent* event) override;
     void paintEvent(QPaintEvent* event) override;
 
 private:
     int captionHeight() const;
     int rowHeight() const;
+    QRect cellRect(int index, int columns) const;
 
     QList<Item> m_items;
     int m_cellSize = 56;

@@ -301,7 +301,7 @@ void TrainingCharts::redrawIterations() {
     m_smoothSeries->replace(decimateStride(m_smoothedLoss, m_maxDisplayPoints / 2));
     const double lastStep = m_rawLoss.isEmpty() ? 0 : m_rawLoss.back().x();
     const double firstStep = m_rawLoss.isEmpty() ? 0 : m_rawLoss.front().x();
-    applyRange(m_iterX, paddedRange(firstStep, lastStep, 0.02, 10, 8, firstStep), firstStep);
+    applyRange(m_iterX, stepAxisRange(firstStep, lastStep, 8), firstStep);
     const AxisRange y = m_rawLoss.isEmpty() ? paddedRange(0, 2.5, 0, 0.1, 5, 0)
                                             : paddedRange(m_rawMin, m_rawMax, 0.06, 0.05, 5, 0);
     applyRange(m_iterY, y, 0);
@@ -337,6 +337,9 @@ void TrainingCharts::redrawEpochs() {
     m_valLossSeries->replace(valLoss);
     m_trainAccSeries->replace(trainAcc);
     m_valAccSeries->replace(valAcc);
+    // Without a validation split there is no validation line, nor its legend entry.
+    m_valLossSeries->setVisible(!valLoss.isEmpty());
+    m_valAccSeries->setVisible(!valAcc.isEmpty());
 
     const int best = bestEpoch();
     const EpochPoint* b = best > 0 ? findEpoch(best) : nullptr;
@@ -345,7 +348,12 @@ void TrainingCharts::redrawEpochs() {
         const double acc = 100.0 * (b->hasVal ? b->valAccuracy : b->trainAccuracy);
         m_bestLossMarker->replace(QList<QPointF>{QPointF(best, loss)});
         m_bestAccMarker->replace(QList<QPointF>{QPointF(best, acc)});
-        const QString name = tr("best: epoch %1, %2%").arg(best).arg(acc, 0, 'f', 1);
+        // The trainer picks the best epoch by validation accuracy, by train accuracy when
+        // there is no validation split; the label says which.
+        const QString name =
+            (b->hasVal ? tr("best val: epoch %1, %2%") : tr("best train: epoch %1, %2%"))
+                .arg(best)
+                .arg(acc, 0, 'f', 1);
         m_bestLossMarker->setName(name);
         m_bestAccMarker->setName(name);
         // The axes below are computed from the same values, so the marker is always inside.
