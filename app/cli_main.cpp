@@ -162,7 +162,8 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
     cmd->add_option("--lr", f.e.optimizer.lr, "Learning rate");
     cmd->add_option("--momentum", f.e.optimizer.momentum, "SGD momentum");
     cmd->add_option("--weight-decay", f.e.optimizer.weight_decay, "Weight decay");
-    cmd->add_option("--schedule", f.e.schedule.policy, "constant or step");
+    cmd->add_option("--schedule", f.e.schedule.policy,
+                    "constant, step, multistep, cosine or onecycle (peak rate: --lr)");
     cmd->add_option("--step-epochs", f.e.schedule.step_epochs, "Step decay period, epochs");
     cmd->add_option("--gamma", f.e.schedule.gamma, "Step decay factor");
     cmd->add_option("-e,--epochs", f.e.epochs, "Epochs");

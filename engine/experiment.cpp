@@ -17,35 +17,24 @@
 #include <utility>
 
 #include "engine/errors.h"
+#include "engine/experiment_io.h"
 
 namespace wb {
 
-namespace {
+using namespace detail;
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
 
-// Shortest text that reads back to exactly `value`, in fixed notation unless scientific is
-// much shorter: 0.1 -> "0.1", 3e-4 -> "0.0003", 1e-8 -> "1e-08".
-template <typename T>
-std::string number_text(T value) {
-    char shortest[64];
-    char fixed[512];
-    const auto s = std::to_chars(shortest, shortest + sizeof shortest, value);
-    const auto f = std::to_chars(fixed, fixed + sizeof fixed, value, std::chars_format::fixed);
-    if (f.ec == std::errc() && f.ptr - fixed <= s.ptr - shortest + 2) {
-        return std::string(fixed, f.ptr);
-    }
-    return std::string(shortest, s.ptr);
-}
-
-std::string join(const std::vector<std::string>& words) {
+std::string detail::join(const std::vector<std::string>& words) {
     std::string text;
     for (const auto& w : words) {
         text += (text.empty() ? "" : ", ") + w;
     }
     return text;
 }
+
+namespace {
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<std::size_t> row(b.size() + 1);
@@ -79,11 +68,11 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
     return best;
 }
 
-// "unknown X 'word' in 'section'; did you mean 'y'? (allowed: a, b)". A `hint` replaces the
-// guess.
-std::string unknown_message(const std::string& what, const std::string& word,
-                            const std::vector<std::string>& allowed, const std::string& hint = "",
-                            const std::string& section = "") {
+}  // namespace
+
+std::string detail::unknown_message(const std::string& what, const std::string& word,
+                                    const std::vector<std::string>& allowed,
+                                    const std::string& hint, const std::string& section) {
     std::string msg = "unknown " + what + " '" + word + "'";
     if (!section.empty()) {
         msg += " in '" + section + "'";
@@ -96,6 +85,8 @@ std::string unknown_message(const std::string& what, const std::string& word,
     }
     return msg + " (allowed: " + join(allowed) + ")";
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------
 // The keys of each section, for the hint "'lr' belongs in the 'optimizer' section". The parser
@@ -113,11 +104,10 @@ const std::map<std::string, std::vector<std::string>> kSectionKeys = {
      {"image_size", "resize", "random_crop", "crop_padding", "hflip", "channels", "normalize",
       "mean", "std"}},
     {"optimizer", {"type", "lr", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"}},
-    {"schedule", {"policy", "step_epochs", "gamma"}},
+    {"schedule", schedule_keys()},
 };
 
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
-const std::vector<std::string> kPolicies = {"constant", "step"};
 const std::vector<std::string> kNormalizations = {"none", "imagenet", "dataset"};
 
 // ---------------------------------------------------------------------------------------------
@@ -268,6 +258,20 @@ public:
         }
     }
 
+    void read(const YAML::Node& node, const std::string& path, std::vector<int>* out) const {
+        out->clear();
+        if (node.IsNull()) {
+            return;
+        }
+        if (!node.IsSequence()) {
+            fail(node, "'" + path + "' expects a list of integers such as [30, 60], got " +
+                           kind_of(node));
+        }
+        for (const auto& element : node) {
+            read(element, path, &out->emplace_back());
+        }
+    }
+
     const std::map<std::string, Position>& positions() const { return positions_; }
     const std::string& source() const { return source_; }
 
@@ -330,7 +334,7 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
     DataConfig& d = e.data;
     Preprocessing& pre = e.preprocessing;
     OptimizerConfig& o = e.optimizer;
-    ScheduleConfig& s = e.schedule;
+    ScheduleConfig& sc = e.schedule;
     auto section = [&p](const std::string& name, std::function<void(const YAML::Node&)> read) {
         return std::pair<std::string, Parser::Handler>(name, std::move(read));
     };
@@ -376,33 +380,44 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                           p.field(s, "beta1", &o.beta1), p.field(s, "beta2", &o.beta2),
                           p.field(s, "eps", &o.eps)});
                  }),
-         section("schedule",
-                 [&](const YAML::Node& n) {
-                     p.read_map(n, "schedule",
-                                {p.field("schedule", "policy", &s.policy),
-                                 p.field("schedule", "step_epochs", &s.step_epochs),
-                                 p.field("schedule", "gamma", &s.gamma)});
-                 }),
+         section(
+             "schedule",
+             [&](const YAML::Node& n) {
+                 const std::string s = "schedule";
+                 p.read_map(
+                     n, s,
+                     {p.field(s, "policy", &sc.policy), p.field(s, "step_epochs", &sc.step_epochs),
+                      p.field(s, "gamma", &sc.gamma), p.field(s, "milestones", &sc.milestones),
+                      p.field(s, "eta_min", &sc.eta_min), p.field(s, "pct_start", &sc.pct_start),
+                      p.field(s, "div_factor", &sc.div_factor),
+                      p.field(s, "final_div_factor", &sc.final_div_factor),
+                      p.field(s, "three_phase", &sc.three_phase), p.field(s, "anneal", &sc.anneal),
+                      p.field(s, "cycle_momentum", &sc.cycle_momentum),
+                      p.field(s, "base_momentum", &sc.base_momentum),
+                      p.field(s, "max_momentum", &sc.max_momentum),
+                      p.field(s, "warmup_steps", &sc.warmup_steps),
+                      p.field(s, "warmup_start_factor", &sc.warmup_start_factor)});
+             }),
          p.field("", "epochs", &e.epochs), p.field("", "batch_size", &e.batch_size),
          p.field("", "seed", &e.seed), p.field("", "threads", &e.threads),
          p.field("", "device", &e.device), p.field("", "runs_dir", &e.runs_dir)});
     return e;
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Validation. `fail(paths, message)` throws at the first of `paths` that has a position.
 
-using Fail = std::function<void(const std::vector<std::string>& paths, const std::string& msg)>;
-
-void check_one_of(const Fail& fail, const std::string& path, const std::string& value,
-                  const std::vector<std::string>& allowed, const std::string& what) {
+void detail::check_one_of(const Fail& fail, const std::string& path, const std::string& value,
+                          const std::vector<std::string>& allowed, const std::string& what) {
     if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
         fail({path}, path + ": " + unknown_message(what, value, allowed));
     }
 }
 
-void check_range(const Fail& fail, const std::string& path, double value, double min, double max,
-                 bool min_open, bool max_open) {
+void detail::check_range(const Fail& fail, const std::string& path, double value, double min,
+                         double max, bool min_open, bool max_open) {
     const bool ok = std::isfinite(value) && (min_open ? value > min : value >= min) &&
                     (max_open ? value < max : value <= max);
     if (ok) {
@@ -419,12 +434,15 @@ void check_range(const Fail& fail, const std::string& path, double value, double
     fail({path}, path + " must be " + bounds + ", got " + number_text(value));
 }
 
-void check_at_least(const Fail& fail, const std::string& path, long long value, long long min) {
+void detail::check_at_least(const Fail& fail, const std::string& path, long long value,
+                            long long min) {
     if (value < min) {
         fail({path},
              path + " must be at least " + std::to_string(min) + ", got " + std::to_string(value));
     }
 }
+
+namespace {
 
 bool is_device(const std::string& device) {
     if (device == "cpu" || device == "cuda") {
@@ -507,9 +525,7 @@ void check_experiment(const Experiment& e, const Fail& fail) {
     check_one_of(fail, "model.arch", e.model.arch, available_models(), "architecture");
     check_preprocessing(e.preprocessing, fail);
     check_optimizer(e.optimizer, fail);
-    check_one_of(fail, "schedule.policy", e.schedule.policy, kPolicies, "schedule policy");
-    check_at_least(fail, "schedule.step_epochs", e.schedule.step_epochs, 1);
-    check_range(fail, "schedule.gamma", e.schedule.gamma, 0, 1, true, false);
+    check_schedule(e, fail);
     check_at_least(fail, "epochs", e.epochs, 1);
     // Every model has batch norm, which cannot train on a batch of one image.
     check_at_least(fail, "batch_size", e.batch_size, 2);
@@ -529,11 +545,12 @@ void check_experiment(const Experiment& e, const Fail& fail) {
     }
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-// Text as a YAML scalar: plain when it cannot be misread, double-quoted otherwise.
-std::string yaml_string(const std::string& text) {
+std::string detail::yaml_string(const std::string& text) {
     static const std::set<std::string> reserved = {
         "null",  "Null", "NULL", "~",   "true", "True", "TRUE", "false", "False",
         "FALSE", "yes",  "Yes",  "YES", "no",   "No",   "NO",   "on",    "On",
@@ -565,7 +582,7 @@ std::string yaml_string(const std::string& text) {
     return quoted + "\"";
 }
 
-std::string yaml_list(const std::vector<float>& values) {
+std::string detail::yaml_list(const std::vector<float>& values) {
     std::string text = "[";
     for (std::size_t i = 0; i < values.size(); ++i) {
         text += (i ? ", " : "") + number_text(values[i]);
@@ -573,29 +590,17 @@ std::string yaml_list(const std::vector<float>& values) {
     return text + "]";
 }
 
-std::string yaml_bool(bool value) {
-    return value ? "true" : "false";
+std::string detail::yaml_list(const std::vector<int>& values) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        text += (i ? ", " : "") + std::to_string(values[i]);
+    }
+    return text + "]";
 }
 
-class Writer {
-public:
-    void comment(const std::string& text) { out_ << "# " << text << "\n"; }
-    void section(const std::string& name) { out_ << "\n" << name << ":\n"; }
-    void key(const std::string& name, const std::string& value, int indent = 0,
-             const std::string& note = "") {
-        out_ << std::string(indent, ' ') << name << ": " << value;
-        if (!note.empty()) {
-            out_ << "  # " << note;
-        }
-        out_ << "\n";
-    }
-    std::string text() const { return out_.str(); }
-
-private:
-    std::ostringstream out_;
-};
-
-}  // namespace
+std::string detail::yaml_bool(bool value) {
+    return value ? "true" : "false";
+}
 
 // -------------------------------------------------------------------------------------------------
 
@@ -613,7 +618,9 @@ bool Experiment::operator==(const Experiment& other) const {
                         o.eps);
     };
     const auto tie_schedule = [](const ScheduleConfig& s) {
-        return std::tie(s.policy, s.step_epochs, s.gamma);
+        return std::tie(s.policy, s.step_epochs, s.gamma, s.milestones, s.eta_min, s.pct_start,
+                        s.div_factor, s.final_div_factor, s.three_phase, s.anneal, s.cycle_momentum,
+                        s.base_momentum, s.max_momentum, s.warmup_steps, s.warmup_start_factor);
     };
     return name == other.name && tie_data(data) == tie_data(other.data) &&
            model.arch == other.model.arch &&
@@ -727,10 +734,7 @@ std::string to_yaml(const Experiment& e) {
     w.key("beta2", number_text(o.beta2), 2, "adam, adamw");
     w.key("eps", number_text(o.eps), 2, "adam, adamw");
 
-    w.section("schedule");
-    w.key("policy", yaml_string(e.schedule.policy), 2, join(kPolicies));
-    w.key("step_epochs", std::to_string(e.schedule.step_epochs), 2, "step");
-    w.key("gamma", number_text(e.schedule.gamma), 2, "step: lr factor");
+    write_schedule(w, e.schedule);
     return w.text();
 }
 

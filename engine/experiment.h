@@ -39,12 +39,37 @@ struct OptimizerConfig {
     double eps = 1e-8;
 };
 
-/// Learning-rate schedule stepped once per optimizer step.
+/// Learning-rate schedule, set at every optimizer step (see engine/schedule.h for the curves).
+/// Epoch counts are turned into optimizer steps once the dataset size is known.
 struct ScheduleConfig {
-    /// "constant" or "step" (multiply by `gamma` every `step_epochs` epochs).
+    /// "constant", "step" (multiply by `gamma` every `step_epochs` epochs), "multistep"
+    /// (multiply by `gamma` at each of `milestones`), "cosine" (from optimizer.lr down to
+    /// `eta_min` over the run after the warm-up) or "onecycle" (peak rate optimizer.lr).
     std::string policy = "constant";
-    int step_epochs = 7;
-    double gamma = 0.1;
+    int step_epochs = 7;  ///< "step": epochs between two decays, counted after the warm-up
+    double gamma = 0.1;   ///< "step", "multistep": factor of each decay, in (0, 1]
+    /// "multistep": epochs (after the warm-up) at which the rate decays; increasing, >= 1.
+    std::vector<int> milestones;
+    double eta_min = 0.0;  ///< "cosine": the last rate, in [0, optimizer.lr]
+
+    /// "onecycle" (fastai's fit_one_cycle): optimizer.lr is the peak rate. The rate rises from
+    /// lr / div_factor during the first pct_start of the steps, then anneals to
+    /// lr / div_factor / final_div_factor.
+    double pct_start = 0.3;  ///< in (0, 1)
+    double div_factor = 25.0;
+    double final_div_factor = 1e4;
+    bool three_phase = false;    ///< rise, fall back, then anneal (the paper's variant)
+    std::string anneal = "cos";  ///< "cos" or "linear"
+    /// Cycle SGD momentum / Adam beta1 between max_momentum (ends) and base_momentum (peak
+    /// rate). It replaces optimizer.momentum and optimizer.beta1, even an SGD momentum of 0.
+    bool cycle_momentum = true;
+    double base_momentum = 0.85;  ///< in [0, max_momentum]
+    double max_momentum = 0.95;   ///< in [0, 1)
+
+    /// Every policy but "onecycle": optimizer steps of linear warm-up from
+    /// warmup_start_factor * optimizer.lr; the policy's own clock starts after it.
+    int warmup_steps = 0;
+    double warmup_start_factor = 0.1;  ///< in (0, 1]
 };
 
 /// Everything that defines a training run. Saved as experiment.yaml in the run folder; the

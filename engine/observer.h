@@ -31,7 +31,10 @@ struct IterationStats {
     int batch_size = 0;  ///< images in this batch (the last one may be partial)
     double loss = 0;
     double accuracy = 0;  ///< of this batch, in [0, 1]
-    double lr = 0;
+    double lr = 0;        ///< the rate the optimizer used for this step
+    /// The SGD momentum or Adam/AdamW beta1 used for this step: the schedule's under 1cycle,
+    /// the configured one otherwise.
+    double momentum = 0;
     double images_per_second = 0;
     double eta_seconds = 0;  ///< to the end of the run
 };
@@ -45,6 +48,7 @@ struct EpochStats {
     double val_accuracy = 0;
     double seconds = 0;
     double eta_seconds = 0;
+    double lr = 0;         ///< the rate of the epoch's last optimizer step
     bool is_best = false;  ///< best validation accuracy so far (train accuracy without val)
     int best_epoch = 0;
 };

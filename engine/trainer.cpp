@@ -2,27 +2,103 @@
 
 #include <torch/torch.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
-
-#include <yaml-cpp/yaml.h>
 
 #include "engine/errors.h"
 #include "engine/image_folder.h"
 #include "engine/loader.h"
 #include "engine/models.h"
 #include "engine/run_folder.h"
+#include "engine/train_schedule.h"
 #include "engine/transforms.h"
 
 namespace fs = std::filesystem;
 
 namespace wb {
+
+namespace {
+
+// The momentum of a group: SGD's momentum, Adam's and AdamW's beta1; 0 for other optimizers.
+double group_momentum(const torch::optim::OptimizerOptions& options) {
+    if (const auto* sgd = dynamic_cast<const torch::optim::SGDOptions*>(&options)) {
+        return sgd->momentum();
+    }
+    if (const auto* adam = dynamic_cast<const torch::optim::AdamOptions*>(&options)) {
+        return std::get<0>(adam->betas());
+    }
+    if (const auto* adamw = dynamic_cast<const torch::optim::AdamWOptions*>(&options)) {
+        return std::get<0>(adamw->betas());
+    }
+    return 0.0;
+}
+
+// libtorch's SGD reads the momentum at each step and starts its momentum buffer at the first
+// step with a momentum above 0, so a cycled momentum works from a configured momentum of 0.
+void set_group_momentum(torch::optim::OptimizerOptions& options, double momentum) {
+    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&options)) {
+        sgd->momentum(momentum);
+    } else if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&options)) {
+        adam->betas({momentum, std::get<1>(adam->betas())});
+    } else if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&options)) {
+        adamw->betas({momentum, std::get<1>(adamw->betas())});
+    } else {
+        throw std::logic_error("the schedule sets a momentum, which this optimizer does not have");
+    }
+}
+
+}  // namespace
+
+ScheduleSpec schedule_spec(const Experiment& e, long long steps_per_epoch) {
+    const ScheduleConfig& c = e.schedule;
+    ScheduleSpec s;
+    s.policy = c.policy;
+    s.lr = e.optimizer.lr;
+    s.step_size = c.step_epochs * steps_per_epoch;
+    s.gamma = c.gamma;
+    for (int epoch : c.milestones) {
+        s.milestones.push_back(epoch * steps_per_epoch);
+    }
+    s.t_max = 0;  // the whole run after the warm-up
+    s.eta_min = c.eta_min;
+    s.max_lr = e.optimizer.lr;
+    s.pct_start = c.pct_start;
+    s.anneal_strategy = c.anneal;
+    s.three_phase = c.three_phase;
+    s.div_factor = c.div_factor;
+    s.final_div_factor = c.final_div_factor;
+    s.cycle_momentum = c.cycle_momentum;
+    s.base_momentum = c.base_momentum;
+    s.max_momentum = c.max_momentum;
+    s.warmup_steps = c.warmup_steps;
+    s.warmup_start_factor = c.warmup_start_factor;
+    return s;
+}
+
+AppliedSchedule apply_schedule(torch::optim::Optimizer& optimizer, const Schedule& schedule,
+                               long long step) {
+    auto& groups = optimizer.param_groups();
+    if (groups.empty()) {
+        throw std::logic_error("apply_schedule: the optimizer has no parameter group");
+    }
+    const double lr = schedule.lr(step);
+    for (auto& group : groups) {
+        group.options().set_lr(lr);
+        if (schedule.has_momentum()) {
+            set_group_momentum(group.options(), schedule.momentum(step));
+        }
+    }
+    const auto& first = groups.front().options();
+    return {first.get_lr(), group_momentum(first)};
+}
 
 namespace {
 
@@ -91,19 +167,6 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c
     throw ConfigError("", 0, 0, "optimizer.type: unknown optimizer '" + c.type + "'");
 }
 
-void set_lr(torch::optim::Optimizer& optimizer, double lr) {
-    for (auto& group : optimizer.param_groups()) {
-        group.options().set_lr(lr);
-    }
-}
-
-double scheduled_lr(const Experiment& e, int epoch) {
-    if (e.schedule.policy == "step" && e.schedule.step_epochs > 0) {
-        return e.optimizer.lr * std::pow(e.schedule.gamma, epoch / e.schedule.step_epochs);
-    }
-    return e.optimizer.lr;
-}
-
 void save_checkpoint(torch::nn::Module& model, const RunFolder& run, const std::string& name) {
     torch::serialize::OutputArchive archive;
     model.save(archive);
@@ -169,6 +232,7 @@ public:
 private:
     void prepare_data();
     void prepare_model();
+    void prepare_schedule(long long steps_per_epoch);
     bool train_epoch(int epoch, Loader& loader);
     void warn(const std::string& text) { obs_.on_message(Level::Warning, text); }
     std::string last_good_checkpoint() const {
@@ -186,12 +250,14 @@ private:
     DatasetScan scan_;
     std::shared_ptr<Classifier> model_;
     std::unique_ptr<torch::optim::Optimizer> optimizer_;
+    std::optional<Schedule> schedule_;
     std::unique_ptr<RunFolder> run_;
     CsvLog iterations_;
     RunResult result_;
     Clock::time_point first_step_end_;
     long long step_ = 0;
     long long total_steps_ = 0;
+    double last_lr_ = 0;  ///< the rate of the latest optimizer step
     double epoch_loss_sum_ = 0;
     std::int64_t epoch_correct_ = 0;
     std::int64_t epoch_count_ = 0;
@@ -253,8 +319,6 @@ bool Run::train_epoch(int epoch, Loader& loader) {
     model_->train();
     loader.start_epoch(epoch);
     const int per_epoch = static_cast<int>(loader.num_batches());
-    const double lr = scheduled_lr(e_, epoch);
-    set_lr(*optimizer_, lr);
     epoch_loss_sum_ = 0;
     epoch_correct_ = 0;
     epoch_count_ = 0;
@@ -280,7 +344,9 @@ bool Run::train_epoch(int epoch, Loader& loader) {
                                 last_good_checkpoint());
         }
         loss.backward();
+        const AppliedSchedule applied = apply_schedule(*optimizer_, *schedule_, step_);
         optimizer_->step();
+        last_lr_ = applied.lr;
 
         const auto n = labels.size(0);
         const auto correct = logits.argmax(1).eq(labels).sum().item<std::int64_t>();
@@ -299,7 +365,8 @@ bool Run::train_epoch(int epoch, Loader& loader) {
         it.batch_size = static_cast<int>(n);
         it.loss = loss_value;
         it.accuracy = static_cast<double>(correct) / n;
-        it.lr = lr;
+        it.lr = applied.lr;
+        it.momentum = applied.momentum;
         it.images_per_second = rate;
         // Timed from the end of the first step, which carries one-off start-up costs.
         if (step_ == 0) {
@@ -308,12 +375,26 @@ bool Run::train_epoch(int epoch, Loader& loader) {
         const double per_step = step_ == 0 ? dt : seconds_since(first_step_end_) / step_;
         it.eta_seconds = per_step * static_cast<double>(total_steps_ - step_ - 1);
         iterations_.row({double(step_), double(epoch + 1), double(iteration + 1), it.loss,
-                         it.accuracy, it.lr});
+                         it.accuracy, it.lr, it.momentum});
         obs_.on_iteration(it);
         ++step_;
         ++iteration;
     }
     return !cancel_;
+}
+
+// Fails the run before its first step when the schedule does not fit the run's length.
+void Run::prepare_schedule(long long steps_per_epoch) {
+    total_steps_ = steps_per_epoch * e_.epochs;
+    try {
+        schedule_ = Schedule::make(schedule_spec(e_, steps_per_epoch), total_steps_);
+    } catch (const ConfigError& error) {
+        throw ConfigError("", 0, 0,
+                          std::string(error.what()) + " (this run has " +
+                              std::to_string(total_steps_) +
+                              " optimizer steps: " + std::to_string(steps_per_epoch) +
+                              " per epoch, " + std::to_string(e_.epochs) + " epochs)");
+    }
 }
 
 RunResult Run::execute() {
@@ -322,21 +403,6 @@ RunResult Run::execute() {
     validate(e_);
     prepare_data();
     prepare_model();
-
-    run_ = std::make_unique<RunFolder>(RunFolder::create(e_.runs_dir, e_.name));
-    result_.run_dir = run_->path();
-    save_experiment(e_, run_->file("experiment.yaml"));
-    std::string classes;
-    for (const auto& c : scan_.classes) {
-        classes += c + "\n";
-    }
-    run_->write_text("classes.txt", classes);
-    std::string skipped;
-    for (const auto& s : scan_.skipped) {
-        skipped += s.path + "\t" + s.reason + "\n";
-    }
-    run_->write_text("skipped.txt", skipped);
-    run_->write_text("dataset.txt", scan_.summary());
 
     LoaderOptions lo;
     lo.batch_size = e_.batch_size;
@@ -355,7 +421,25 @@ RunResult Run::execute() {
     lo.train = false;
     Loader val_loader(scan_.val, e_.preprocessing, lo);
 
-    total_steps_ = static_cast<long long>(train_loader.num_batches()) * e_.epochs;
+    // One optimizer step per batch: the loader's count, drop_last included, is the same as
+    // wb::total_steps(train size, batch_size, 1, 1, drop_last).
+    prepare_schedule(static_cast<long long>(train_loader.num_batches()));
+
+    run_ = std::make_unique<RunFolder>(RunFolder::create(e_.runs_dir, e_.name));
+    result_.run_dir = run_->path();
+    save_experiment(e_, run_->file("experiment.yaml"));
+    std::string classes;
+    for (const auto& c : scan_.classes) {
+        classes += c + "\n";
+    }
+    run_->write_text("classes.txt", classes);
+    std::string skipped;
+    for (const auto& s : scan_.skipped) {
+        skipped += s.path + "\t" + s.reason + "\n";
+    }
+    run_->write_text("skipped.txt", skipped);
+    run_->write_text("dataset.txt", scan_.summary());
+
     RunInfo info;
     info.run_dir = run_->path();
     info.model = e_.model.arch;
@@ -366,7 +450,7 @@ RunResult Run::execute() {
     obs_.on_message(Level::Info, "run folder: " + run_->path());
 
     iterations_ = CsvLog(run_->file("iterations.csv"),
-                         {"step", "epoch", "iteration", "loss", "accuracy", "lr"});
+                         {"step", "epoch", "iteration", "loss", "accuracy", "lr", "momentum"});
     CsvLog metrics(run_->file("metrics.csv"), {"epoch", "train_loss", "train_accuracy",
                                                "val_loss", "val_accuracy", "seconds", "lr"});
     double best = -1;
@@ -398,6 +482,7 @@ RunResult Run::execute() {
             es.val_accuracy = v.accuracy;
         }
         es.seconds = seconds_since(epoch_start);
+        es.lr = last_lr_;
         es.eta_seconds = seconds_since(run_start) / (epoch + 1) * (e_.epochs - epoch - 1);
         const double score = es.has_val ? es.val_accuracy : es.train_accuracy;
         save_checkpoint(*model_, *run_, "last.pt");
@@ -410,8 +495,8 @@ RunResult Run::execute() {
         }
         es.best_epoch = result_.best_epoch;
         metrics.row({double(epoch + 1), es.train_loss, es.train_accuracy,
-                     es.has_val ? es.val_loss : NAN, es.has_val ? es.val_accuracy : NAN,
-                     es.seconds, scheduled_lr(e_, epoch)});
+                     es.has_val ? es.val_loss : NAN, es.has_val ? es.val_accuracy : NAN, es.seconds,
+                     es.lr});
         result_.epochs_done = epoch + 1;
         obs_.on_epoch(es);
     }

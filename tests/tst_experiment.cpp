@@ -52,9 +52,21 @@ Experiment non_default_experiment() {
     e.optimizer.beta1 = 0.85;
     e.optimizer.beta2 = 0.9999;
     e.optimizer.eps = 1e-10;
-    e.schedule.policy = "step";
+    e.schedule.policy = "multistep";
     e.schedule.step_epochs = 30;
     e.schedule.gamma = 0.5;
+    e.schedule.milestones = {30, 60, 80};
+    e.schedule.eta_min = 1e-5;
+    e.schedule.pct_start = 0.25;
+    e.schedule.div_factor = 10;
+    e.schedule.final_div_factor = 100;
+    e.schedule.three_phase = true;
+    e.schedule.anneal = "linear";
+    e.schedule.cycle_momentum = false;
+    e.schedule.base_momentum = 0.8;
+    e.schedule.max_momentum = 0.9;
+    e.schedule.warmup_steps = 500;
+    e.schedule.warmup_start_factor = 0.01;
     e.epochs = 90;
     e.batch_size = 256;
     e.seed = 0;
@@ -83,6 +95,7 @@ private slots:
     void emptyFileGivesDefaults_data();
     void emptyFileGivesDefaults();
     void partialFileUsesDefaults();
+    void oldScheduleSectionKeepsItsMeaning();
     void roundTrip_data();
     void roundTrip();
     void saveAndLoad();
@@ -128,10 +141,40 @@ void TestExperiment::partialFileUsesDefaults() {
     QCOMPARE(e.data.split_seed, std::uint64_t(42));
 }
 
+void TestExperiment::oldScheduleSectionKeepsItsMeaning() {
+    // A file written before the schedule had more than step decay.
+    const Experiment e = wb::parse_experiment(
+        "schedule:\n  policy: step\n  step_epochs: 2\n  gamma: 0.5\n", "old.yaml");
+    Experiment expected;
+    expected.schedule.policy = "step";
+    expected.schedule.step_epochs = 2;
+    expected.schedule.gamma = 0.5;
+    QCOMPARE(e, expected);
+    QCOMPARE(e.schedule.warmup_steps, 0);
+    QVERIFY(e.schedule.milestones.empty());
+}
+
 void TestExperiment::roundTrip_data() {
     QTest::addColumn<Experiment>("experiment");
     QTest::newRow("defaults") << Experiment{};
     QTest::newRow("non-default values") << non_default_experiment();
+
+    Experiment onecycle;
+    onecycle.optimizer.lr = 0.4;
+    onecycle.schedule.policy = "onecycle";
+    onecycle.schedule.pct_start = 0.1 + 0.2;
+    onecycle.schedule.final_div_factor = 1.0 / 3.0;
+    onecycle.schedule.base_momentum = 0;
+    onecycle.schedule.max_momentum = std::nextafter(1.0, 0.0);
+    QTest::newRow("onecycle") << onecycle;
+
+    Experiment cosine;
+    cosine.schedule.policy = "cosine";
+    cosine.schedule.eta_min = cosine.optimizer.lr;
+    cosine.schedule.warmup_steps = 2147483647;
+    cosine.schedule.warmup_start_factor = 1;
+    cosine.schedule.milestones = {1};
+    QTest::newRow("cosine with warm-up") << cosine;
 
     Experiment awkward;
     awkward.optimizer.lr = 0.1 + 0.2;
@@ -188,6 +231,8 @@ void TestExperiment::writtenFileIsReadable() {
     QVERIFY2(yaml.contains("  weight_decay: 0.0005"), qPrintable(yaml));
     QVERIFY2(yaml.contains("\nname: experiment\n"), qPrintable(yaml));
     QVERIFY2(yaml.contains("  mean: []"), qPrintable(yaml));
+    QVERIFY2(yaml.contains("  milestones: []"), qPrintable(yaml));
+    QVERIFY2(yaml.contains("the peak rate is optimizer.lr"), qPrintable(yaml));
 }
 
 void TestExperiment::badInput_data() {
@@ -255,8 +300,11 @@ void TestExperiment::badInput_data() {
     QTest::newRow("unknown optimizer")
         << "optimizer:\n  type: rmsprop\n"
         << 2 << 9 << "unknown optimizer 'rmsprop' (allowed: sgd, adam, adamw)";
-    QTest::newRow("unknown policy") << "schedule:\n  policy: cosine\n"
-                                    << 2 << 11 << "unknown schedule policy 'cosine'";
+    QTest::newRow("unknown policy")
+        << "schedule:\n  policy: cosin\n"
+        << 2 << 11
+        << "unknown schedule policy 'cosin'; did you mean 'cosine'? (allowed: constant, step, "
+           "multistep, cosine, onecycle)";
     QTest::newRow("unknown normalization") << "preprocessing:\n  normalize: imagenett\n"
                                            << 2 << 14 << "did you mean 'imagenet'?";
     QTest::newRow("two channels") << "preprocessing:\n  channels: 2\n"
@@ -284,6 +332,56 @@ void TestExperiment::badInput_data() {
         << 3 << 13 << "nesterov needs optimizer.momentum above 0";
     QTest::newRow("gamma above 1") << "schedule:\n  gamma: 2\n"
                                    << 2 << 10 << "schedule.gamma must be in (0, 1]";
+    QTest::newRow("milestones not a list")
+        << "schedule:\n  milestones: 30\n"
+        << 2 << 15 << "'schedule.milestones' expects a list of integers such as [30, 60]";
+    QTest::newRow("word in milestones")
+        << "schedule:\n  milestones: [30, x]\n"
+        << 2 << 20 << "'schedule.milestones' expects an integer, got 'x'";
+    QTest::newRow("milestones not increasing")
+        << "schedule:\n  policy: multistep\n  milestones: [30, 20]\n"
+        << 3 << 15
+        << "schedule.milestones must be positive and increasing epochs, got 20 at "
+           "position 2";
+    QTest::newRow("zero milestone") << "schedule:\n  milestones: [0, 20]\n"
+                                    << 2 << 15 << "got 0 at position 1";
+    QTest::newRow("multistep without milestones")
+        << "schedule:\n  policy: multistep\n"
+        << 2 << 11 << "schedule.milestones: multistep needs at least one epoch";
+    QTest::newRow("negative eta_min") << "schedule:\n  eta_min: -1\n"
+                                      << 2 << 12 << "schedule.eta_min must be non-negative";
+    QTest::newRow("eta_min above the rate of cosine")
+        << "optimizer:\n  lr: 0.01\nschedule:\n  policy: cosine\n  eta_min: 0.1\n"
+        << 5 << 12 << "schedule.eta_min (0.1) must not exceed optimizer.lr (0.01)";
+    QTest::newRow("pct_start of 1") << "schedule:\n  pct_start: 1\n"
+                                    << 2 << 14 << "schedule.pct_start must be in (0, 1), got 1";
+    QTest::newRow("zero div_factor") << "schedule:\n  div_factor: 0\n"
+                                     << 2 << 15 << "schedule.div_factor must be positive, got 0";
+    QTest::newRow("negative final_div_factor")
+        << "schedule:\n  final_div_factor: -2\n"
+        << 2 << 21 << "schedule.final_div_factor must be positive, got -2";
+    QTest::newRow("unknown anneal")
+        << "schedule:\n  anneal: cosine\n"
+        << 2 << 11 << "unknown annealing 'cosine' (allowed: cos, linear)";
+    QTest::newRow("word for three_phase") << "schedule:\n  three_phase: 3\n"
+                                          << 2 << 16 << "expects true or false";
+    QTest::newRow("max_momentum of 1")
+        << "schedule:\n  max_momentum: 1\n"
+        << 2 << 17 << "schedule.max_momentum must be in [0, 1), got 1";
+    QTest::newRow("base_momentum above max_momentum")
+        << "schedule:\n  base_momentum: 0.96\n"
+        << 2 << 18 << "schedule.base_momentum (0.96) must not exceed schedule.max_momentum (0.95)";
+    QTest::newRow("warm-up for onecycle")
+        << "schedule:\n  policy: onecycle\n  warmup_steps: 100\n"
+        << 3 << 17 << "schedule.warmup_steps must be 0 for onecycle";
+    QTest::newRow("negative warm-up")
+        << "schedule:\n  warmup_steps: -5\n"
+        << 2 << 17 << "schedule.warmup_steps must be at least 0, got -5";
+    QTest::newRow("fractional warm-up") << "schedule:\n  warmup_steps: 2.5\n"
+                                        << 2 << 17 << "'schedule.warmup_steps' expects an integer";
+    QTest::newRow("zero warm-up start")
+        << "schedule:\n  warmup_start_factor: 0\n"
+        << 2 << 24 << "schedule.warmup_start_factor must be in (0, 1], got 0";
     QTest::newRow("unknown device") << "device: gpu\n"
                                     << 1 << 9 << "device must be cpu, cuda or cuda:N, got 'gpu'";
 

@@ -1,15 +1,23 @@
 // The training loop on a tiny generated dataset: the loss goes down, the run folder is complete
-// and reproduces the run, cancel takes effect within one batch, a diverging run stops.
+// and reproduces the run, cancel takes effect within one batch, a diverging run stops, and the
+// optimizer receives the scheduled rate and momentum at every step.
+
+#include <torch/torch.h>
 
 #include <QTemporaryDir>
 #include <QtTest>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <random>
+#include <sstream>
 
 #include "engine/experiment.h"
+#include "engine/schedule.h"
+#include "engine/train_schedule.h"
 #include "engine/trainer.h"
 
 namespace fs = std::filesystem;
@@ -68,6 +76,67 @@ int count_lines(const fs::path& path) {
         ++n;
     }
     return n;
+}
+
+/// The columns of a CSV file written by the engine, by header name.
+std::map<std::string, std::vector<double>> read_csv(const fs::path& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    std::vector<std::string> names;
+    std::istringstream header(line);
+    for (std::string name; std::getline(header, name, ',');) {
+        names.push_back(name);
+    }
+    std::map<std::string, std::vector<double>> columns;
+    while (std::getline(in, line)) {
+        std::istringstream row(line);
+        std::string cell;
+        for (size_t i = 0; i < names.size() && std::getline(row, cell, ','); ++i) {
+            columns[names[i]].push_back(std::stod(cell));
+        }
+    }
+    return columns;
+}
+
+/// The engine writes 8 significant digits.
+bool same_as_written(double written, double value) {
+    return std::abs(written - value) <= 1e-7 * std::max(1.0, std::abs(value));
+}
+
+/// SGD momentum or Adam/AdamW beta1 of a parameter group, read independently of the engine.
+double momentum_of(const torch::optim::OptimizerOptions& options) {
+    if (const auto* sgd = dynamic_cast<const torch::optim::SGDOptions*>(&options)) {
+        return sgd->momentum();
+    }
+    if (const auto* adam = dynamic_cast<const torch::optim::AdamOptions*>(&options)) {
+        return std::get<0>(adam->betas());
+    }
+    return std::get<0>(dynamic_cast<const torch::optim::AdamWOptions&>(options).betas());
+}
+
+double beta2_of(const torch::optim::OptimizerOptions& options) {
+    if (const auto* adam = dynamic_cast<const torch::optim::AdamOptions*>(&options)) {
+        return std::get<1>(adam->betas());
+    }
+    return std::get<1>(dynamic_cast<const torch::optim::AdamWOptions&>(options).betas());
+}
+
+/// An optimizer of `type` over two parameter groups, momentum (or beta1) 0.5, beta2 0.99.
+std::unique_ptr<torch::optim::Optimizer> two_group_optimizer(const std::string& type) {
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(std::vector<torch::Tensor>{torch::zeros({3}, torch::requires_grad())});
+    groups.emplace_back(std::vector<torch::Tensor>{torch::zeros({2}, torch::requires_grad())});
+    if (type == "sgd") {
+        return std::make_unique<torch::optim::SGD>(groups,
+                                                   torch::optim::SGDOptions(1.0).momentum(0.5));
+    }
+    if (type == "adam") {
+        return std::make_unique<torch::optim::Adam>(
+            groups, torch::optim::AdamOptions(1.0).betas({0.5, 0.99}));
+    }
+    return std::make_unique<torch::optim::AdamW>(
+        groups, torch::optim::AdamWOptions(1.0).betas({0.5, 0.99}));
 }
 
 }  // namespace
@@ -244,6 +313,205 @@ private slots:
         wb::Experiment saved = wb::load_experiment(r.run_dir + "/experiment.yaml");
         QCOMPARE(QString::fromStdString(saved.data.root), QString::fromStdString(data_.string()));
         QVERIFY(fs::path(saved.runs_dir).is_absolute());
+    }
+
+    void applyScheduleSetsEveryGroup_data() {
+        QTest::addColumn<QString>("type");
+        QTest::newRow("sgd") << "sgd";
+        QTest::newRow("adam") << "adam";
+        QTest::newRow("adamw") << "adamw";
+    }
+
+    void applyScheduleSetsEveryGroup() {
+        QFETCH(QString, type);
+        auto optimizer = two_group_optimizer(type.toStdString());
+        wb::ScheduleSpec spec;
+        spec.policy = "onecycle";
+        spec.max_lr = 0.5;
+        const wb::Schedule schedule = wb::Schedule::make(spec, 20);
+        for (long long step = 0; step < schedule.total_steps(); ++step) {
+            const wb::AppliedSchedule applied = wb::apply_schedule(*optimizer, schedule, step);
+            QCOMPARE(applied.lr, schedule.lr(step));
+            QCOMPARE(applied.momentum, schedule.momentum(step));
+            QCOMPARE(int(optimizer->param_groups().size()), 2);
+            for (auto& group : optimizer->param_groups()) {
+                QCOMPARE(group.options().get_lr(), schedule.lr(step));
+                QCOMPARE(momentum_of(group.options()), schedule.momentum(step));
+                if (type != "sgd") {
+                    QCOMPARE(beta2_of(group.options()), 0.99);
+                }
+            }
+        }
+    }
+
+    void scheduleWithoutMomentumKeepsTheOptimizers() {
+        auto optimizer = two_group_optimizer("adam");
+        wb::ScheduleSpec spec;
+        spec.policy = "step";
+        spec.lr = 0.1;
+        spec.step_size = 2;
+        const wb::Schedule schedule = wb::Schedule::make(spec, 6);
+        const wb::AppliedSchedule applied = wb::apply_schedule(*optimizer, schedule, 5);
+        QCOMPARE(applied.lr, schedule.lr(5));
+        QCOMPARE(applied.momentum, 0.5);
+        for (auto& group : optimizer->param_groups()) {
+            QCOMPARE(momentum_of(group.options()), 0.5);
+        }
+    }
+
+    void sgdStepsFollowTheCycledRateAndMomentum() {
+        // SGD configured without momentum: 1cycle's momentum still takes effect. A constant
+        // gradient of 1 makes the momentum buffer 1, then m * buffer + 1, and each step moves
+        // the parameter by lr * buffer.
+        auto p = torch::zeros({1}, torch::dtype(torch::kDouble).requires_grad(true));
+        torch::optim::SGD sgd({p}, torch::optim::SGDOptions(1.0).momentum(0));
+        wb::ScheduleSpec spec;
+        spec.policy = "onecycle";
+        spec.max_lr = 0.2;
+        const wb::Schedule schedule = wb::Schedule::make(spec, 10);
+        double expected = 0;
+        double buffer = 0;
+        for (long long step = 0; step < schedule.total_steps(); ++step) {
+            p.mutable_grad() = torch::ones_like(p);
+            wb::apply_schedule(sgd, schedule, step);
+            sgd.step();
+            buffer = step == 0 ? 1.0 : schedule.momentum(step) * buffer + 1.0;
+            expected -= schedule.lr(step) * buffer;
+            QCOMPARE(p.item<double>(), expected);
+        }
+    }
+
+    void scheduleSpecCountsEpochsInSteps() {
+        wb::Experiment e;
+        e.optimizer.lr = 0.3;
+        e.schedule.policy = "multistep";
+        e.schedule.step_epochs = 2;
+        e.schedule.milestones = {1, 3};
+        e.schedule.warmup_steps = 4;
+        e.schedule.anneal = "linear";
+        const wb::ScheduleSpec spec = wb::schedule_spec(e, 6);
+        QCOMPARE(spec.policy, std::string("multistep"));
+        QCOMPARE(spec.step_size, 12LL);
+        QCOMPARE(spec.milestones, (std::vector<long long>{6, 18}));
+        QCOMPARE(spec.lr, 0.3);
+        QCOMPARE(spec.max_lr, 0.3);
+        QCOMPARE(spec.warmup_steps, 4LL);
+        QCOMPARE(spec.anneal_strategy, std::string("linear"));
+        QCOMPARE(spec.t_max, 0LL);
+    }
+
+    void optimizerReceivesTheScheduleEveryStep_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<QString>("policy");
+        QTest::addColumn<double>("momentum");  // optimizer.momentum, SGD only
+        QTest::newRow("onecycle, sgd without momentum") << "sgd"
+                                                        << "onecycle" << 0.0;
+        QTest::newRow("onecycle, adam") << "adam"
+                                        << "onecycle" << 0.9;
+        QTest::newRow("cosine with warm-up, sgd") << "sgd"
+                                                  << "cosine" << 0.8;
+    }
+
+    void optimizerReceivesTheScheduleEveryStep() {
+        QFETCH(QString, type);
+        QFETCH(QString, policy);
+        QFETCH(double, momentum);
+        wb::Experiment e = tiny_experiment("schedule-" + type.toStdString());
+        e.epochs = 2;
+        e.optimizer.type = type.toStdString();
+        e.optimizer.lr = type == "sgd" ? 0.05 : 3e-3;
+        e.optimizer.momentum = momentum;
+        e.schedule.policy = policy.toStdString();
+        e.schedule.warmup_steps = policy == "cosine" ? 4 : 0;
+        e.schedule.eta_min = 1e-4;
+        // Made by hand, not by the engine's conversion.
+        wb::ScheduleSpec spec;
+        spec.policy = e.schedule.policy;
+        spec.lr = e.optimizer.lr;
+        spec.max_lr = e.optimizer.lr;
+        spec.eta_min = 1e-4;
+        spec.warmup_steps = e.schedule.warmup_steps;
+        const wb::Schedule schedule = wb::Schedule::make(spec, 2 * 6);
+
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        QCOMPARE(int(rec.iterations.size()), 12);
+        const auto iterations = read_csv(fs::path(r.run_dir) / "iterations.csv");
+        QCOMPARE(int(iterations.at("momentum").size()), 12);
+        const double configured = type == "sgd" ? momentum : e.optimizer.beta1;
+        for (long long step = 0; step < 12; ++step) {
+            const wb::IterationStats& it = rec.iterations[step];
+            QCOMPARE(it.step, step);
+            QCOMPARE(it.lr, schedule.lr(step));
+            const double m = schedule.has_momentum() ? schedule.momentum(step) : configured;
+            QCOMPARE(it.momentum, m);
+            QVERIFY(same_as_written(iterations.at("lr")[step], it.lr));
+            QVERIFY(same_as_written(iterations.at("momentum")[step], m));
+        }
+        // metrics.csv: the rate of each epoch's last step.
+        const auto metrics = read_csv(fs::path(r.run_dir) / "metrics.csv");
+        for (int epoch = 0; epoch < 2; ++epoch) {
+            QCOMPARE(rec.epochs[epoch].lr, schedule.lr(6 * epoch + 5));
+            QVERIFY(same_as_written(metrics.at("lr")[epoch], schedule.lr(6 * epoch + 5)));
+        }
+    }
+
+    void stepDecayDropsAtTheEpochBoundary() {
+        wb::Experiment e = tiny_experiment("step-decay");
+        e.optimizer.type = "sgd";
+        e.optimizer.lr = 0.05;
+        e.optimizer.momentum = 0.9;
+        e.schedule.policy = "step";
+        e.schedule.step_epochs = 1;
+        e.schedule.gamma = 0.5;
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        QCOMPARE(int(rec.iterations.size()), 18);
+        for (size_t i = 1; i < rec.iterations.size(); ++i) {
+            const wb::IterationStats& it = rec.iterations[i];
+            const double previous = rec.iterations[i - 1].lr;
+            QCOMPARE(it.lr, it.iteration == 0 ? previous * 0.5 : previous);
+            QCOMPARE(it.momentum, 0.9);
+        }
+        QCOMPARE(rec.iterations.front().lr, 0.05);
+        QCOMPARE(rec.iterations.back().lr, 0.0125);
+    }
+
+    void degenerateScheduleFailsBeforeTraining_data() {
+        QTest::addColumn<QString>("policy");
+        QTest::addColumn<double>("pct_start");
+        QTest::addColumn<int>("warmup_steps");
+        QTest::addColumn<QString>("fragment");
+        QTest::newRow("onecycle without a rising step")
+            << "onecycle" << 0.05 << 0 << "schedule.pct_start";
+        QTest::newRow("warm-up longer than the run")
+            << "cosine" << 0.3 << 6 << "schedule.warmup_steps";
+    }
+
+    void degenerateScheduleFailsBeforeTraining() {
+        QFETCH(QString, policy);
+        QFETCH(double, pct_start);
+        QFETCH(int, warmup_steps);
+        QFETCH(QString, fragment);
+        wb::Experiment e = tiny_experiment("degenerate");
+        e.epochs = 1;
+        e.schedule.policy = policy.toStdString();
+        e.schedule.pct_start = pct_start;
+        e.schedule.warmup_steps = warmup_steps;
+        wb::validate(e);  // only the run's length makes it degenerate
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("failed"));
+        const QString message = QString::fromStdString(r.message);
+        QVERIFY2(message.contains(fragment), qPrintable(message));
+        QVERIFY2(message.contains("6 optimizer steps"), qPrintable(message));
+        QVERIFY(rec.iterations.empty());
+        QVERIFY(r.run_dir.empty());
     }
 
     void missingFolderFailsWithItsName() {
