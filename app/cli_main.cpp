@@ -1,9 +1,9 @@
 // workbench-cli: the headless engine. Runs the same jobs as the window, from an experiment
 // YAML file or flags, and writes the same run folder. What a remote GPU box or a container runs.
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -21,7 +21,9 @@ namespace {
 
 std::atomic<bool> g_cancel{false};
 
-void on_signal(int) { g_cancel = true; }
+void on_signal(int) {
+    g_cancel = true;
+}
 
 std::string clock_text(double seconds) {
     int s = static_cast<int>(seconds + 0.5);
@@ -53,8 +55,8 @@ public:
     }
 
     void on_run_started(const wb::RunInfo& info) override {
-        std::printf("model %s, %lld parameters, %d epochs of %d iterations\n",
-                    info.model.c_str(), info.parameters, info.epochs, info.iterations_per_epoch);
+        std::printf("model %s, %lld parameters, %d epochs of %d iterations\n", info.model.c_str(),
+                    info.parameters, info.epochs, info.iterations_per_epoch);
         std::fflush(stdout);
     }
 
@@ -87,8 +89,8 @@ public:
                 return;
             }
             std::printf("epoch %d iteration %d/%d mean loss %.4f lr %.3g %.0f img/s ETA %s\n",
-                        it.epoch + 1, it.iteration + 1, it.iterations_per_epoch, mean_loss,
-                        it.lr, it.images_per_second, clock_text(it.eta_seconds).c_str());
+                        it.epoch + 1, it.iteration + 1, it.iterations_per_epoch, mean_loss, it.lr,
+                        it.images_per_second, clock_text(it.eta_seconds).c_str());
         }
         std::fflush(stdout);
         last_print_ = now;
@@ -186,34 +188,58 @@ wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
     wb::Experiment e = f.config.empty() ? wb::Experiment{} : wb::load_experiment(f.config);
     auto given = [&](const char* name) { return cmd->get_option(name)->count() > 0; };
     const wb::Experiment& g = f.e;
-    if (given("--data")) e.data.root = g.data.root;
-    if (given("--val-fraction")) e.data.val_fraction = g.data.val_fraction;
-    if (given("--test-fraction")) e.data.test_fraction = g.data.test_fraction;
-    if (given("--workers")) e.data.workers = g.data.workers;
-    if (given("--cache-mb")) e.data.cache_mb = g.data.cache_mb;
-    if (given("--model")) e.model.arch = g.model.arch;
-    if (given("--optimizer")) e.optimizer.type = g.optimizer.type;
-    if (given("--lr")) e.optimizer.lr = g.optimizer.lr;
-    if (given("--momentum")) e.optimizer.momentum = g.optimizer.momentum;
-    if (given("--weight-decay")) e.optimizer.weight_decay = g.optimizer.weight_decay;
-    if (given("--schedule")) e.schedule.policy = g.schedule.policy;
-    if (given("--step-epochs")) e.schedule.step_epochs = g.schedule.step_epochs;
-    if (given("--gamma")) e.schedule.gamma = g.schedule.gamma;
-    if (given("--epochs")) e.epochs = g.epochs;
-    if (given("--batch-size")) e.batch_size = g.batch_size;
-    if (given("--image-size")) e.preprocessing.image_size = g.preprocessing.image_size;
-    if (given("--channels")) e.preprocessing.channels = g.preprocessing.channels;
-    if (given("--normalize")) e.preprocessing.normalize = g.preprocessing.normalize;
-    if (given("--hflip")) e.preprocessing.hflip = true;
+    if (given("--data"))
+        e.data.root = g.data.root;
+    if (given("--val-fraction"))
+        e.data.val_fraction = g.data.val_fraction;
+    if (given("--test-fraction"))
+        e.data.test_fraction = g.data.test_fraction;
+    if (given("--workers"))
+        e.data.workers = g.data.workers;
+    if (given("--cache-mb"))
+        e.data.cache_mb = g.data.cache_mb;
+    if (given("--model"))
+        e.model.arch = g.model.arch;
+    if (given("--optimizer"))
+        e.optimizer.type = g.optimizer.type;
+    if (given("--lr"))
+        e.optimizer.lr = g.optimizer.lr;
+    if (given("--momentum"))
+        e.optimizer.momentum = g.optimizer.momentum;
+    if (given("--weight-decay"))
+        e.optimizer.weight_decay = g.optimizer.weight_decay;
+    if (given("--schedule"))
+        e.schedule.policy = g.schedule.policy;
+    if (given("--step-epochs"))
+        e.schedule.step_epochs = g.schedule.step_epochs;
+    if (given("--gamma"))
+        e.schedule.gamma = g.schedule.gamma;
+    if (given("--epochs"))
+        e.epochs = g.epochs;
+    if (given("--batch-size"))
+        e.batch_size = g.batch_size;
+    if (given("--image-size"))
+        e.preprocessing.image_size = g.preprocessing.image_size;
+    if (given("--channels"))
+        e.preprocessing.channels = g.preprocessing.channels;
+    if (given("--normalize"))
+        e.preprocessing.normalize = g.preprocessing.normalize;
+    if (given("--hflip"))
+        e.preprocessing.hflip = true;
     if (given("--random-crop")) {
         e.preprocessing.random_crop = g.preprocessing.crop_padding >= 0;
         e.preprocessing.crop_padding = g.preprocessing.crop_padding;
     }
-    if (given("--seed")) e.seed = g.seed;
-    if (given("--threads")) e.threads = g.threads;
-    if (given("--device")) e.device = g.device;
-    if (given("--runs")) e.runs_dir = g.runs_dir;
-    if (given("--name")) e.name = g.name;
+    if (given("--seed"))
+        e.seed = g.seed;
+    if (given("--threads"))
+        e.threads = g.threads;
+    if (given("--device"))
+        e.device = g.device;
+    if (given("--runs"))
+        e.runs_dir = g.runs_dir;
+    if (given("--name"))
+        e.name = g.name;
     wb::validate(e);
     return e;
 }
@@ -254,7 +280,8 @@ int main(int argc, char** argv) {
 
     std::string idx_images, idx_labels, idx_out, idx_classes = "numbers";
     int idx_limit = 0;
-    auto* idx = app.add_subcommand("import-idx", "Write IDX files (MNIST family) as an image folder");
+    auto* idx =
+        app.add_subcommand("import-idx", "Write IDX files (MNIST family) as an image folder");
     idx->add_option("--images", idx_images, "IDX images file (.gz or plain)")->required();
     idx->add_option("--labels", idx_labels, "IDX labels file (.gz or plain)")->required();
     idx->add_option("-o,--out", idx_out, "Output folder: one subfolder per class")->required();
@@ -277,8 +304,7 @@ int main(int argc, char** argv) {
         if (*scan) {
             auto s = wb::scan_image_folder(scan_dir, scan_split);
             for (const auto& f : s.skipped) {
-                std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(),
-                             f.reason.c_str());
+                std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
             }
             std::printf("%s", s.summary().c_str());  // lists the warnings too
             return 0;

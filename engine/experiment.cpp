@@ -531,10 +531,10 @@ void check_experiment(const Experiment& e, const Fail& fail) {
     check_at_least(fail, "batch_size", e.batch_size, 2);
     const int min_size = min_image_size(e.model.arch);
     if (e.preprocessing.image_size < min_size) {
-        fail({"preprocessing.image_size"},
-             "preprocessing.image_size: " + e.model.arch + " needs images of at least " +
-                 std::to_string(min_size) + " pixels, got " +
-                 std::to_string(e.preprocessing.image_size));
+        fail({"preprocessing.image_size"}, "preprocessing.image_size: " + e.model.arch +
+                                               " needs images of at least " +
+                                               std::to_string(min_size) + " pixels, got " +
+                                               std::to_string(e.preprocessing.image_size));
     }
     check_at_least(fail, "threads", e.threads, 0);
     if (!is_device(e.device)) {

@@ -373,8 +373,7 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
             split_class(by_class[c], options, seed, &scan);
         }
     } else if (scan.val.empty() && options.val_fraction > 0 &&
-               std::find(phases_present.begin(), phases_present.end(), 1) ==
-                   phases_present.end()) {
+               std::find(phases_present.begin(), phases_present.end(), 1) == phases_present.end()) {
         // train/ without val/: hold out a stratified validation split of train/.
         std::vector<std::vector<Sample>> train_by_class(scan.classes.size());
         for (Sample& s : scan.train) {

@@ -24,9 +24,9 @@ struct RunInfo {
 };
 
 struct IterationStats {
-    int epoch = 0;      ///< 0-based
-    int iteration = 0;  ///< within the epoch, 0-based
-    long long step = 0; ///< global optimizer step, 0-based
+    int epoch = 0;       ///< 0-based
+    int iteration = 0;   ///< within the epoch, 0-based
+    long long step = 0;  ///< global optimizer step, 0-based
     int iterations_per_epoch = 0;
     int batch_size = 0;  ///< images in this batch (the last one may be partial)
     double loss = 0;

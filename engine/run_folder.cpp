@@ -57,7 +57,9 @@ std::string RunFolder::file(const std::string& name) const {
     return (fs::path(path_) / name).string();
 }
 
-std::string RunFolder::temp_path(const std::string& name) const { return file(name) + ".tmp"; }
+std::string RunFolder::temp_path(const std::string& name) const {
+    return file(name) + ".tmp";
+}
 
 void RunFolder::publish(const std::string& name) const {
     std::error_code ec;

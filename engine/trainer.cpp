@@ -144,25 +144,22 @@ DatasetInfo dataset_info(const DatasetScan& scan) {
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c,
                                                         std::vector<torch::Tensor> params) {
     if (c.type == "sgd") {
-        return std::make_unique<torch::optim::SGD>(
-            params, torch::optim::SGDOptions(c.lr)
-                        .momentum(c.momentum)
-                        .nesterov(c.nesterov)
-                        .weight_decay(c.weight_decay));
+        return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.lr)
+                                                               .momentum(c.momentum)
+                                                               .nesterov(c.nesterov)
+                                                               .weight_decay(c.weight_decay));
     }
     if (c.type == "adam") {
-        return std::make_unique<torch::optim::Adam>(
-            params, torch::optim::AdamOptions(c.lr)
-                        .betas({c.beta1, c.beta2})
-                        .eps(c.eps)
-                        .weight_decay(c.weight_decay));
+        return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.lr)
+                                                                .betas({c.beta1, c.beta2})
+                                                                .eps(c.eps)
+                                                                .weight_decay(c.weight_decay));
     }
     if (c.type == "adamw") {
-        return std::make_unique<torch::optim::AdamW>(
-            params, torch::optim::AdamWOptions(c.lr)
-                        .betas({c.beta1, c.beta2})
-                        .eps(c.eps)
-                        .weight_decay(c.weight_decay));
+        return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(c.lr)
+                                                                 .betas({c.beta1, c.beta2})
+                                                                 .eps(c.eps)
+                                                                 .weight_decay(c.weight_decay));
     }
     throw ConfigError("", 0, 0, "optimizer.type: unknown optimizer '" + c.type + "'");
 }
@@ -281,8 +278,9 @@ void Run::prepare_data() {
     }
     const auto counts = scan_.class_counts(Split::Train);
     if (std::count_if(counts.begin(), counts.end(), [](int n) { return n > 0; }) < 2) {
-        throw DataError(e_.data.root + ": a classifier needs at least two classes with "
-                                       "training images");
+        throw DataError(e_.data.root +
+                        ": a classifier needs at least two classes with "
+                        "training images");
     }
     constexpr size_t kNamedSkips = 20;
     for (size_t i = 0; i < scan_.skipped.size() && i < kNamedSkips; ++i) {
@@ -302,8 +300,10 @@ void Run::prepare_data() {
 void Run::prepare_model() {
     device_ = torch::Device(e_.device);
     if (device_.is_cuda() && !torch::cuda::is_available()) {
-        throw ConfigError("", 0, 0, "device: '" + e_.device + "' asked for, but CUDA is not "
-                                        "available in this build or on this machine");
+        throw ConfigError("", 0, 0,
+                          "device: '" + e_.device +
+                              "' asked for, but CUDA is not "
+                              "available in this build or on this machine");
     }
     torch::manual_seed(e_.seed);
     ModelSpec spec;
@@ -336,12 +336,11 @@ bool Run::train_epoch(int epoch, Loader& loader) {
         auto loss = torch::nn::functional::cross_entropy(logits, labels);
         const double loss_value = loss.item<double>();
         if (!std::isfinite(loss_value)) {
-            throw TrainingError("the loss became " + std::string(std::isnan(loss_value) ? "NaN"
-                                                                                       : "infinite") +
-                                " at epoch " + std::to_string(epoch + 1) + ", iteration " +
-                                std::to_string(iteration + 1) +
-                                "; the learning rate is probably too high. " +
-                                last_good_checkpoint());
+            throw TrainingError(
+                "the loss became " + std::string(std::isnan(loss_value) ? "NaN" : "infinite") +
+                " at epoch " + std::to_string(epoch + 1) + ", iteration " +
+                std::to_string(iteration + 1) + "; the learning rate is probably too high. " +
+                last_good_checkpoint());
         }
         loss.backward();
         const AppliedSchedule applied = apply_schedule(*optimizer_, *schedule_, step_);
@@ -412,8 +411,9 @@ RunResult Run::execute() {
     // Batch norm cannot train on a last batch of a single image: leave it out.
     lo.drop_last = scan_.train.size() % static_cast<std::size_t>(e_.batch_size) == 1;
     if (lo.drop_last) {
-        obs_.on_message(Level::Info, "the last training batch would hold one image, which batch "
-                                     "norm cannot train on; it is left out of each epoch");
+        obs_.on_message(Level::Info,
+                        "the last training batch would hold one image, which batch "
+                        "norm cannot train on; it is left out of each epoch");
     }
     Loader train_loader(scan_.train, e_.preprocessing, lo);
     lo.drop_last = false;
@@ -451,8 +451,8 @@ RunResult Run::execute() {
 
     iterations_ = CsvLog(run_->file("iterations.csv"),
                          {"step", "epoch", "iteration", "loss", "accuracy", "lr", "momentum"});
-    CsvLog metrics(run_->file("metrics.csv"), {"epoch", "train_loss", "train_accuracy",
-                                               "val_loss", "val_accuracy", "seconds", "lr"});
+    CsvLog metrics(run_->file("metrics.csv"), {"epoch", "train_loss", "train_accuracy", "val_loss",
+                                               "val_accuracy", "seconds", "lr"});
     double best = -1;
     for (int epoch = 0; epoch < e_.epochs; ++epoch) {
         const auto epoch_start = Clock::now();
@@ -463,7 +463,8 @@ RunResult Run::execute() {
         EpochStats es;
         es.epoch = epoch;
         es.train_loss = epoch_loss_sum_ / std::max<std::int64_t>(epoch_count_, 1);
-        es.train_accuracy = static_cast<double>(epoch_correct_) / std::max<std::int64_t>(epoch_count_, 1);
+        es.train_accuracy =
+            static_cast<double>(epoch_correct_) / std::max<std::int64_t>(epoch_count_, 1);
         if (!scan_.val.empty()) {
             auto v = evaluate(*model_, val_loader, device_, cancel_);
             if (cancel_) {
@@ -474,7 +475,8 @@ RunResult Run::execute() {
                 throw TrainingError("the validation loss became " + std::to_string(v.loss) +
                                     " at epoch " + std::to_string(epoch + 1) +
                                     ": the model diverged; the learning rate is probably too "
-                                    "high. " + last_good_checkpoint());
+                                    "high. " +
+                                    last_good_checkpoint());
             }
             es.has_val = true;
             result_.has_val = true;
@@ -527,8 +529,8 @@ void write_result(const RunResult& r) {
     }
     out << YAML::Key << "epochs_done" << YAML::Value << r.epochs_done;
     out << YAML::Key << "best_epoch" << YAML::Value << r.best_epoch + 1;
-    out << YAML::Key << (r.has_val ? "best_val_accuracy" : "best_train_accuracy")
-        << YAML::Value << r.best_val_accuracy;
+    out << YAML::Key << (r.has_val ? "best_val_accuracy" : "best_train_accuracy") << YAML::Value
+        << r.best_val_accuracy;
     if (r.has_test) {
         out << YAML::Key << "test_loss" << YAML::Value << r.test_loss;
         out << YAML::Key << "test_accuracy" << YAML::Value << r.test_accuracy;
@@ -554,8 +556,8 @@ std::string demo_dataset_dir() {
     std::error_code ec;
     fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        for (const auto& rel : {"../share/workbench/demo", "../../../resources/demo",
-                                "../../resources/demo"}) {
+        for (const auto& rel :
+             {"../share/workbench/demo", "../../../resources/demo", "../../resources/demo"}) {
             fs::path candidate = exe.parent_path() / rel;
             if (fs::is_directory(candidate, ec)) {
                 return fs::canonical(candidate, ec).string();
@@ -565,8 +567,7 @@ std::string demo_dataset_dir() {
     return "resources/demo";
 }
 
-RunResult train(const Experiment& experiment, Observer& observer,
-                const std::atomic<bool>& cancel) {
+RunResult train(const Experiment& experiment, Observer& observer, const std::atomic<bool>& cancel) {
     Run run(experiment, observer, cancel);
     RunResult result;
     try {

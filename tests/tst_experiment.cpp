@@ -322,7 +322,8 @@ void TestExperiment::badInput_data() {
     QTest::newRow("zero batch size") << "batch_size: 0\n"
                                      << 1 << 13 << "batch_size must be at least 2, got 0";
     QTest::newRow("batch of one image for batch norm")
-        << "batch_size: 1\n" << 1 << 13 << "batch_size must be at least 2, got 1";
+        << "batch_size: 1\n"
+        << 1 << 13 << "batch_size must be at least 2, got 1";
     QTest::newRow("image too small for vgg16_bn")
         << "model:\n  arch: vgg16_bn\npreprocessing:\n  image_size: 28\n"
         << 4 << 15 << "vgg16_bn needs images of at least 32 pixels, got 28";

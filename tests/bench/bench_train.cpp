@@ -75,14 +75,14 @@ int main(int argc, char** argv) {
         return 1;
     }
     // The first step is excluded like the script's: both time from the end of step one.
-    std::printf("workbench_epoch_images_per_second %.1f\n",
-                timer.images_ / timer.seconds());
+    std::printf("workbench_epoch_images_per_second %.1f\n", timer.images_ / timer.seconds());
 
     wb::set_threads(0);
     torch::manual_seed(0);
     auto model = wb::make_model({"resnet18", 10, 3});
     model->train();
-    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4));
+    torch::optim::SGD opt(model->parameters(),
+                          torch::optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4));
     auto x = torch::randn({batch, 3, 32, 32});
     auto y = torch::randint(0, 10, {batch}, torch::kLong);
     auto step = [&] {
