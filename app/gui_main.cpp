@@ -1,6 +1,6 @@
 // The workbench window. Options (see --help): --data DIR, --runs DIR, --epochs N, --start, and
 // for documentation screenshots --screenshot FILE --screenshot-after SECONDS
-// [--quit-after-screenshot].
+// [--quit-after-screenshot], with the hidden --tab NAME and --schedule POLICY to set the scene.
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -8,11 +8,13 @@
 #include <QFileInfo>
 #include <QPixmap>
 #include <QStringList>
+#include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
 #include <cstdlib>
 
 #include "app/main_window.h"
+#include "app/model_panel.h"
 #include "engine/runtime.h"
 #include "engine/trainer.h"
 
@@ -43,11 +45,20 @@ struct CommandLine {
         QStringLiteral("SECONDS"), QStringLiteral("5")};
     QCommandLineOption quitAfter{QStringLiteral("quit-after-screenshot"),
                                  QStringLiteral("Quit once the screenshot is saved.")};
+    // Hidden, for documentation screenshots: the tab shown at start and the schedule policy.
+    QCommandLineOption tab{QStringLiteral("tab"), QStringLiteral("model, dataset or runs."),
+                           QStringLiteral("NAME")};
+    QCommandLineOption schedule{QStringLiteral("schedule"),
+                                QStringLiteral("Learning-rate schedule policy."),
+                                QStringLiteral("POLICY")};
 
     CommandLine() : help(parser.addHelpOption()), version(parser.addVersionOption()) {
         parser.setApplicationDescription(
             QStringLiteral("Train image classifiers with live charts."));
         parser.addOptions({data, runs, epochs, start, screenshot, screenshotAfter, quitAfter});
+        tab.setFlags(QCommandLineOption::HiddenFromHelp);
+        schedule.setFlags(QCommandLineOption::HiddenFromHelp);
+        parser.addOptions({tab, schedule});
     }
 
     /// Answers --help, --version and a wrong command line on the terminal and exits, before
@@ -154,9 +165,23 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    const QStringList tabNames = {QStringLiteral("dataset"), QStringLiteral("model"),
+                                  QStringLiteral("runs")};
+    const int startTab = parser.isSet(cli.tab) ? int(tabNames.indexOf(parser.value(cli.tab))) : 0;
+    if (startTab < 0) {
+        std::fprintf(stderr, "workbench: --tab wants dataset, model or runs\n");
+        return 2;
+    }
+
     wb::set_threads(0);
 
     wb::ui::MainWindow window(options);
+    window.tabs()->setCurrentIndex(startTab);
+    if (parser.isSet(cli.schedule)) {
+        wb::Experiment e = window.experiment();
+        e.schedule.policy = parser.value(cli.schedule).toStdString();
+        window.modelPanel()->setExperiment(e);
+    }
     window.show();
     if (parser.isSet(cli.start)) {
         QTimer::singleShot(0, &window, [&window] { window.startTraining(); });

@@ -85,9 +85,12 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_training, &TrainingPanel::startRequested, this, &MainWindow::startTraining);
     connect(m_training, &TrainingPanel::runStarted, m_runs, &RunsPanel::setActiveRun);
     connect(m_training, &TrainingPanel::runFinished, this, &MainWindow::onRunFinished);
-    connect(m_dataset, &DatasetPanel::folderChanged, this,
-            [this] { m_training->setStartBlocked({}); });
+    connect(m_dataset, &DatasetPanel::folderChanged, this, [this] {
+        m_training->setStartBlocked({});
+        m_model->setTrainingSetSize(0);
+    });
     connect(m_dataset, &DatasetPanel::scanFinished, this, [this](bool ok) {
+        m_model->setTrainingSetSize(ok ? (long long)m_dataset->scan().train.size() : 0);
         m_training->setStartBlocked(
             ok ? QString()
                : tr("the dataset folder cannot be used: %1. Choose another one on the Dataset "

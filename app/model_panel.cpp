@@ -10,40 +10,19 @@
 #include <QRegularExpressionValidator>
 #include <QScrollArea>
 #include <QSpinBox>
+#include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <climits>
 #include <cmath>
+
+#include "app/rate_spin_box.h"
+#include "app/schedule_curves.h"
+#include "app/schedule_form.h"
+#include "widgets/schedule_preview.h"
 
 namespace wb::ui {
 namespace {
-
-/// A spin box that shows 0.0003 as "0.0003" and 1e-06 as "1e-06", not "0.000300": learning
-/// rates and weight decays span many decades. Values keep 12 decimals.
-class RateSpinBox : public QDoubleSpinBox {
-public:
-    explicit RateSpinBox(QWidget* parent = nullptr) : QDoubleSpinBox(parent) {
-        setDecimals(12);
-        setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
-    }
-
-protected:
-    QString textFromValue(double value) const override { return locale().toString(value, 'g', 6); }
-    double valueFromText(const QString& text) const override {
-        return locale().toDouble(text.trimmed());
-    }
-    QValidator::State validate(QString& text, int&) const override {
-        const QString t = text.trimmed();
-        if (t.isEmpty() || t.endsWith(QLatin1Char('e'), Qt::CaseInsensitive) ||
-            t.endsWith(QLatin1Char('-')) || t.endsWith(locale().decimalPoint())) {
-            return QValidator::Intermediate;
-        }
-        bool ok = false;
-        const double v = locale().toDouble(t, &ok);
-        if (!ok) {
-            return QValidator::Invalid;
-        }
-        return v >= minimum() && v <= maximum() ? QValidator::Acceptable : QValidator::Intermediate;
-    }
-};
 
 QSpinBox* makeSpin(int lo, int hi) {
     auto* spin = new QSpinBox;
@@ -96,12 +75,12 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     m_weightDecay = new RateSpinBox;
     m_weightDecay->setRange(0.0, 1.0);
 
-    m_schedule = makeCombo({{tr("constant"), "constant"}, {tr("step"), "step"}});
-    m_stepEpochs = makeSpin(1, 10000);
-    m_stepEpochs->setPrefix(tr("every "));
-    m_stepEpochs->setSuffix(tr(" epochs"));
-    m_gamma = makeDoubleSpin(0.0001, 1.0, 4, 0.05);
-    m_gamma->setPrefix(tr("× "));
+    m_scheduleForm = new ScheduleForm;
+    m_preview = new SchedulePreview(tr("Planned learning rate and momentum"));
+    m_previewTimer = new QTimer(this);
+    m_previewTimer->setSingleShot(true);
+    m_previewTimer->setInterval(150);
+    connect(m_previewTimer, &QTimer::timeout, this, &ModelPanel::updatePreviewNow);
 
     m_epochs = makeSpin(1, 100000);
     m_batchSize = makeSpin(1, 65536);
@@ -129,10 +108,8 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     optimizerForm->addRow(tr("Weight decay"), m_weightDecay);
 
     auto* scheduleBox = new QGroupBox(tr("Learning-rate schedule"));
-    auto* scheduleForm = new QFormLayout(scheduleBox);
-    scheduleForm->addRow(tr("Policy"), m_schedule);
-    scheduleForm->addRow(tr("Step"), m_stepEpochs);
-    scheduleForm->addRow(tr("Gamma"), m_gamma);
+    auto* scheduleLayout = new QVBoxLayout(scheduleBox);
+    scheduleLayout->addWidget(m_scheduleForm);
 
     auto* runBox = new QGroupBox(tr("Run"));
     auto* runForm = new QFormLayout(runBox);
@@ -156,7 +133,10 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     scroll->setFrameShape(QFrame::NoFrame);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(scroll);
+    layout->addWidget(scroll, 1);
+    // Below the form, not in it: the curve stays in view while any field above is edited.
+    m_preview->setFixedHeight(230);
+    layout->addWidget(m_preview);
 
     setExperiment(wb::Experiment{});
 
@@ -164,19 +144,21 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
         updateEnabledFields();
         emit experimentEdited();
     };
-    for (QComboBox* combo : {m_arch, m_channels, m_normalize, m_optimizer, m_schedule}) {
+    for (QComboBox* combo : {m_arch, m_channels, m_normalize, m_optimizer}) {
         connect(combo, &QComboBox::activated, this, edited);
     }
-    for (QSpinBox* spin : {m_imageSize, m_cropPadding, m_stepEpochs, m_epochs, m_batchSize}) {
+    for (QSpinBox* spin : {m_imageSize, m_cropPadding, m_epochs, m_batchSize}) {
         connect(spin, &QSpinBox::valueChanged, this, edited);
     }
-    for (QDoubleSpinBox* spin : {m_lr, m_momentum, m_weightDecay, m_gamma}) {
+    for (QDoubleSpinBox* spin : {m_lr, m_momentum, m_weightDecay}) {
         connect(spin, &QDoubleSpinBox::valueChanged, this, edited);
     }
     for (QCheckBox* box : {m_hflip, m_randomCrop}) {
         connect(box, &QCheckBox::toggled, this, edited);
     }
     connect(m_seed, &QLineEdit::textEdited, this, edited);
+    connect(m_scheduleForm, &ScheduleForm::edited, this, edited);
+    connect(this, &ModelPanel::experimentEdited, this, &ModelPanel::schedulePreviewUpdate);
 }
 
 void ModelPanel::selectText(QComboBox* combo, const QString& data) {
@@ -193,10 +175,9 @@ void ModelPanel::selectText(QComboBox* combo, const QString& data) {
 void ModelPanel::setExperiment(const wb::Experiment& experiment) {
     m_base = experiment;
     const QSignalBlocker blockers[] = {
-        QSignalBlocker(m_imageSize), QSignalBlocker(m_cropPadding), QSignalBlocker(m_stepEpochs),
-        QSignalBlocker(m_epochs),    QSignalBlocker(m_batchSize),   QSignalBlocker(m_lr),
-        QSignalBlocker(m_momentum),  QSignalBlocker(m_weightDecay), QSignalBlocker(m_gamma),
-        QSignalBlocker(m_hflip),     QSignalBlocker(m_randomCrop)};
+        QSignalBlocker(m_imageSize), QSignalBlocker(m_cropPadding), QSignalBlocker(m_epochs),
+        QSignalBlocker(m_batchSize), QSignalBlocker(m_lr),          QSignalBlocker(m_momentum),
+        QSignalBlocker(m_weightDecay), QSignalBlocker(m_hflip),     QSignalBlocker(m_randomCrop)};
     const wb::Preprocessing& p = experiment.preprocessing;
     selectText(m_arch, QString::fromStdString(experiment.model.arch));
     m_imageSize->setValue(p.image_size);
@@ -212,14 +193,13 @@ void ModelPanel::setExperiment(const wb::Experiment& experiment) {
     m_momentum->setValue(o.momentum);
     m_weightDecay->setValue(o.weight_decay);
 
-    selectText(m_schedule, QString::fromStdString(experiment.schedule.policy));
-    m_stepEpochs->setValue(experiment.schedule.step_epochs);
-    m_gamma->setValue(experiment.schedule.gamma);
+    m_scheduleForm->setSchedule(experiment.schedule);
 
     m_epochs->setValue(experiment.epochs);
     m_batchSize->setValue(experiment.batch_size);
     m_seed->setText(QString::number(experiment.seed));
     updateEnabledFields();
+    schedulePreviewUpdate();
 }
 
 wb::Experiment ModelPanel::experiment() const {
@@ -244,9 +224,7 @@ wb::Experiment ModelPanel::experiment() const {
     e.optimizer.momentum = m_momentum->value();
     e.optimizer.weight_decay = m_weightDecay->value();
 
-    e.schedule.policy = dataOf(m_schedule).toStdString();
-    e.schedule.step_epochs = m_stepEpochs->value();
-    e.schedule.gamma = m_gamma->value();
+    e.schedule = m_scheduleForm->schedule(m_base.schedule);
 
     e.epochs = m_epochs->value();
     e.batch_size = m_batchSize->value();
@@ -264,10 +242,41 @@ void ModelPanel::setEditable(bool editable) {
 
 void ModelPanel::updateEnabledFields() {
     m_momentum->setEnabled(dataOf(m_optimizer) == QLatin1String("sgd"));
-    const bool step = dataOf(m_schedule) == QLatin1String("step");
-    m_stepEpochs->setEnabled(step);
-    m_gamma->setEnabled(step);
     m_cropPadding->setEnabled(m_randomCrop->isChecked());
+}
+
+void ModelPanel::setTrainingSetSize(long long images) {
+    m_trainImages = std::max(0LL, images);
+    schedulePreviewUpdate();
+}
+
+void ModelPanel::schedulePreviewUpdate() {
+    if (!m_previewTimer->isActive()) {
+        m_previewTimer->start();
+    }
+}
+
+void ModelPanel::updatePreviewNow() {
+    m_previewTimer->stop();
+    if (m_trainImages <= 0) {
+        m_preview->showMessage(
+            tr("The preview appears once a dataset is scanned: the number of iterations "
+               "depends on the size of its training split."));
+        return;
+    }
+    const wb::Experiment e = experiment();
+    const ScheduleCurves curves = computeScheduleCurves(e, m_trainImages);
+    if (!curves.error.isEmpty()) {
+        m_preview->showMessage(tr("%1\n\n(this run has %n optimizer step(s): %2 per epoch, %3 "
+                                  "epochs)",
+                                  nullptr, int(std::min<long long>(curves.totalSteps, INT32_MAX)))
+                                   .arg(curves.error)
+                                   .arg(curves.stepsPerEpoch)
+                                   .arg(e.epochs));
+        return;
+    }
+    m_preview->setRunLength(curves.stepsPerEpoch, curves.totalSteps);
+    m_preview->setCurves(curves.learningRate, curves.momentum);
 }
 
 }  // namespace wb::ui

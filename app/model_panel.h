@@ -9,12 +9,16 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLineEdit;
 class QSpinBox;
+class QTimer;
 
 namespace wb::ui {
 
+class ScheduleForm;
+class SchedulePreview;
+
 /// The model and its hyperparameters, as a form over wb::Experiment: architecture,
 /// preprocessing and augmentation, optimizer, learning-rate schedule, epochs, batch size and
-/// seed. Fields the form does not show are kept from the last experiment given to it, so
+/// seed, with a preview of the planned learning-rate and momentum curves. Fields the form does not show are kept from the last experiment given to it, so
 /// `setExperiment(e)` then `experiment()` gives back `e`.
 class ModelPanel : public QWidget {
     Q_OBJECT
@@ -27,11 +31,19 @@ public:
     /// Locks the form while a run is going.
     void setEditable(bool editable);
 
+    /// Images in the training split of the scanned dataset (0: none scanned yet), which the
+    /// preview needs for the number of iterations per epoch.
+    void setTrainingSetSize(long long images);
+    /// Recomputes the preview now instead of after the coalescing delay.
+    void updatePreviewNow();
+
     QComboBox* architectureCombo() const { return m_arch; }
     QComboBox* optimizerCombo() const { return m_optimizer; }
     QDoubleSpinBox* learningRateSpin() const { return m_lr; }
     QSpinBox* epochsSpin() const { return m_epochs; }
     QSpinBox* batchSizeSpin() const { return m_batchSize; }
+    ScheduleForm* scheduleForm() const { return m_scheduleForm; }
+    SchedulePreview* schedulePreview() const { return m_preview; }
 
 signals:
     /// Any field was edited by the user.
@@ -39,6 +51,7 @@ signals:
 
 private:
     void updateEnabledFields();
+    void schedulePreviewUpdate();
     static void selectText(QComboBox* combo, const QString& text);
 
     wb::Experiment m_base;
@@ -54,9 +67,10 @@ private:
     QDoubleSpinBox* m_lr = nullptr;
     QDoubleSpinBox* m_momentum = nullptr;
     QDoubleSpinBox* m_weightDecay = nullptr;
-    QComboBox* m_schedule = nullptr;
-    QSpinBox* m_stepEpochs = nullptr;
-    QDoubleSpinBox* m_gamma = nullptr;
+    ScheduleForm* m_scheduleForm = nullptr;
+    SchedulePreview* m_preview = nullptr;
+    QTimer* m_previewTimer = nullptr;  ///< coalesces edits into one preview update
+    long long m_trainImages = 0;
     QSpinBox* m_epochs = nullptr;
     QSpinBox* m_batchSize = nullptr;
     QLineEdit* m_seed = nullptr;

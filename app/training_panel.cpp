@@ -202,6 +202,7 @@ void TrainingPanel::updateStartButton() {
 void TrainingPanel::onRunStarted(const wb::RunInfo& info) {
     m_run = info;
     m_totalSteps = std::max<long long>(1, (long long)info.epochs * info.iterations_per_epoch);
+    m_charts->setRunLength(info.iterations_per_epoch, m_totalSteps);
     m_progress->setRange(0, int(std::min<long long>(m_totalSteps, INT32_MAX)));
     m_progress->setValue(0);
     updateProgress(0, -1);
@@ -224,11 +225,18 @@ void TrainingPanel::onIterations(const QList<wb::IterationStats>& iterations) {
         return;
     }
     QList<QPointF> points;
+    QList<QPointF> rates;
+    QList<QPointF> momenta;
     points.reserve(iterations.size());
+    rates.reserve(iterations.size());
+    momenta.reserve(iterations.size());
     for (const wb::IterationStats& s : iterations) {
         points.append(QPointF(double(s.step), s.loss));
+        rates.append(QPointF(double(s.step), s.lr));
+        momenta.append(QPointF(double(s.step), s.momentum));
     }
     m_charts->addIterations(points);
+    m_charts->addAppliedRates(rates, momenta);
     m_iterationsSeen += iterations.size();
 
     const wb::IterationStats& last = iterations.back();

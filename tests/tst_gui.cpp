@@ -2,6 +2,7 @@
 // Training runs use the bundled demo dataset (WB_DEMO_DATA) and write into temporary folders.
 
 #include <QChart>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -9,6 +10,7 @@
 #include <QFile>
 #include <QHeaderView>
 #include <QHelpEvent>
+#include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QProcess>
@@ -35,10 +37,15 @@
 #include "app/model_panel.h"
 #include "app/run_summary.h"
 #include "app/runs_panel.h"
+#include "app/schedule_curves.h"
+#include "app/schedule_form.h"
 #include "app/training_panel.h"
 #include "app/training_worker.h"
+#include "engine/schedule.h"
+#include "engine/train_schedule.h"
 #include "engine/trainer.h"
 #include "widgets/chart_math.h"
+#include "widgets/schedule_preview.h"
 #include "widgets/training_charts.h"
 
 using namespace wb::ui;
@@ -115,12 +122,18 @@ private slots:
     void modelFormRoundTripsExperiment();
     void modelFormEditsReachTheExperiment();
     void runsPanelReadsRunFolders();
+    void scheduleFormShowsOnlyThePolicysFields_data();
+    void scheduleFormShowsOnlyThePolicysFields();
+    void schedulePreviewMatchesTheEngineSchedule();
+    void schedulePreviewShowsWhyAScheduleIsDegenerate();
+    void schedulePreviewWaitsForADataset();
 
     // Training.
     void startButtonRunsTrainingToTheEnd();
     void stopCancelsRunningTraining();
     void closingWindowWhileTrainingStopsTheRunFirst();
     void destroyingWindowWhileTrainingDoesNotHang();
+    void rateChartShowsTheAppliedOneCycleRates();
 
 private:
     std::unique_ptr<MainWindow> makeWindow(const QString& runsDir, int epochs);
@@ -698,6 +711,31 @@ void TestGui::modelFormRoundTripsExperiment_data() {
     sgd.data.val_fraction = 0.2;
     sgd.name = "kept although not in the form";
     QTest::newRow("sgd, fields outside the form") << sgd;
+
+    wb::Experiment onecycle;
+    onecycle.schedule.policy = "onecycle";
+    onecycle.schedule.pct_start = 0.25;
+    onecycle.schedule.div_factor = 10;
+    onecycle.schedule.final_div_factor = 1e3;
+    onecycle.schedule.three_phase = true;
+    onecycle.schedule.anneal = "linear";
+    onecycle.schedule.cycle_momentum = false;
+    onecycle.schedule.base_momentum = 0.8;
+    onecycle.schedule.max_momentum = 0.9;
+    QTest::newRow("onecycle, every field") << onecycle;
+
+    wb::Experiment multistep;
+    multistep.schedule.policy = "multistep";
+    multistep.schedule.milestones = {3, 6, 10};
+    multistep.schedule.gamma = 0.2;
+    multistep.schedule.warmup_steps = 25;
+    multistep.schedule.warmup_start_factor = 0.05;
+    QTest::newRow("multistep with warm-up") << multistep;
+
+    wb::Experiment cosine;
+    cosine.schedule.policy = "cosine";
+    cosine.schedule.eta_min = 1e-5;
+    QTest::newRow("cosine") << cosine;
 }
 
 void TestGui::modelFormRoundTripsExperiment() {
@@ -726,6 +764,127 @@ void TestGui::modelFormEditsReachTheExperiment() {
     QCOMPARE(e.batch_size, 48);
     QCOMPARE(e.optimizer.type, std::string("adamw"));
     QVERIFY(!(e == wb::Experiment{}));
+}
+
+void TestGui::scheduleFormShowsOnlyThePolicysFields_data() {
+    QTest::addColumn<QString>("policy");
+    QTest::addColumn<QStringList>("shown");
+    QTest::newRow("constant") << "constant" << QStringList{"warmup", "warmup_start"};
+    QTest::newRow("step") << "step" << QStringList{"step", "gamma", "warmup", "warmup_start"};
+    QTest::newRow("multistep") << "multistep"
+                               << QStringList{"milestones", "gamma", "warmup", "warmup_start"};
+    QTest::newRow("cosine") << "cosine" << QStringList{"eta_min", "warmup", "warmup_start"};
+    QTest::newRow("onecycle") << "onecycle"
+                              << QStringList{"peak",   "pct_start",     "div",
+                                             "final_div", "anneal",     "three_phase",
+                                             "cycle",  "base_momentum", "max_momentum"};
+}
+
+void TestGui::scheduleFormShowsOnlyThePolicysFields() {
+    QFETCH(QString, policy);
+    QFETCH(QStringList, shown);
+    ScheduleForm form;
+    wb::ScheduleConfig config;
+    config.warmup_steps = 10;  // the start factor shows only with a warm-up
+    form.setSchedule(config);
+    form.choosePolicy(policy);
+    const std::vector<std::pair<const char*, const QWidget*>> fields = {
+        {"peak", form.peakRateNote()},
+        {"step", form.stepEpochsSpin()},
+        {"milestones", form.milestonesEdit()},
+        {"gamma", form.gammaSpin()},
+        {"eta_min", form.etaMinSpin()},
+        {"pct_start", form.pctStartSpin()},
+        {"div", form.divFactorSpin()},
+        {"final_div", form.finalDivFactorSpin()},
+        {"anneal", form.annealCombo()},
+        {"three_phase", form.threePhaseCheck()},
+        {"cycle", form.cycleMomentumCheck()},
+        {"base_momentum", form.baseMomentumSpin()},
+        {"max_momentum", form.maxMomentumSpin()},
+        {"warmup", form.warmupStepsSpin()},
+        {"warmup_start", form.warmupStartSpin()}};
+    for (const auto& [name, widget] : fields) {
+        QVERIFY2(form.isFieldShown(widget) == shown.contains(QLatin1String(name)), name);
+    }
+    if (policy == QLatin1String("onecycle")) {
+        // Without cycling, the momentum bounds mean nothing.
+        form.cycleMomentumCheck()->setChecked(false);
+        QVERIFY(!form.isFieldShown(form.baseMomentumSpin()));
+        QVERIFY(!form.isFieldShown(form.maxMomentumSpin()));
+    }
+}
+
+void TestGui::schedulePreviewMatchesTheEngineSchedule() {
+    wb::Experiment e;
+    e.optimizer.lr = 0.05;
+    e.epochs = 4;
+    e.batch_size = 32;
+    e.schedule.policy = "onecycle";
+    e.schedule.pct_start = 0.4;
+    ModelPanel panel;
+    panel.setExperiment(e);
+    panel.setTrainingSetSize(300);  // 10 iterations of 32 per epoch, the last one partial
+    panel.updatePreviewNow();
+    SchedulePreview* preview = panel.schedulePreview();
+    QVERIFY2(preview->showsCurves(), qPrintable(preview->message()));
+
+    // Made here from the numbers, not through the app's conversion.
+    wb::ScheduleSpec spec;
+    spec.policy = "onecycle";
+    spec.max_lr = 0.05;
+    spec.pct_start = 0.4;
+    const wb::Schedule schedule = wb::Schedule::make(spec, 40);
+    const QList<QPointF>& lr = preview->learningRates();
+    const QList<QPointF>& momentum = preview->momenta();
+    QCOMPARE(lr.size(), 40);
+    QCOMPARE(momentum.size(), 40);
+    for (int step : {0, 20, 39}) {
+        QCOMPARE(lr[step].x(), double(step));
+        QCOMPARE(lr[step].y(), schedule.lr(step));
+        QCOMPARE(momentum[step].y(), schedule.momentum(step));
+    }
+    QCOMPARE(preview->learningRateSeries()->count(), 40);
+    // A tick on every epoch boundary, counted from step 0.
+    QCOMPARE(preview->stepAxis()->tickInterval(), 10.0);
+    QCOMPARE(preview->stepAxis()->tickAnchor(), 0.0);
+
+    // An edit reaches the preview, coalesced.
+    panel.epochsSpin()->setValue(5);
+    panel.epochsSpin()->setValue(6);
+    QTRY_COMPARE(preview->learningRates().size(), 60);
+}
+
+void TestGui::schedulePreviewShowsWhyAScheduleIsDegenerate() {
+    wb::Experiment e;
+    e.epochs = 1;
+    e.batch_size = 32;
+    e.schedule.policy = "onecycle";
+    e.schedule.three_phase = true;
+    e.schedule.pct_start = 0.6;  // the fall back would end after the run
+    ModelPanel panel;
+    panel.setExperiment(e);
+    panel.setTrainingSetSize(300);
+    panel.updatePreviewNow();
+    SchedulePreview* preview = panel.schedulePreview();
+    QVERIFY(!preview->showsCurves());
+    QVERIFY2(preview->message().contains(QStringLiteral("schedule.pct_start")),
+             qPrintable(preview->message()));
+    QVERIFY(preview->message().contains(QStringLiteral("10 optimizer step")));
+    QVERIFY(!computeScheduleCurves(e, 300).error.isEmpty());
+
+    panel.scheduleForm()->threePhaseCheck()->setChecked(false);
+    QTRY_VERIFY(preview->showsCurves());
+}
+
+void TestGui::schedulePreviewWaitsForADataset() {
+    ModelPanel panel;
+    panel.updatePreviewNow();
+    QVERIFY(!panel.schedulePreview()->showsCurves());
+    QVERIFY(panel.schedulePreview()->message().contains(QStringLiteral("dataset")));
+    QCOMPARE(stepsPerEpoch(300, 32), 10LL);
+    QCOMPARE(stepsPerEpoch(320, 32), 10LL);
+    QCOMPARE(stepsPerEpoch(0, 32), 0LL);
 }
 
 void TestGui::runsPanelReadsRunFolders() {
@@ -881,6 +1040,37 @@ void TestGui::destroyingWindowWhileTrainingDoesNotHang() {
     timer.start();
     window.reset();  // cancels and joins the training thread
     QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+}
+
+void TestGui::rateChartShowsTheAppliedOneCycleRates() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 2);
+    setSmallRun(window.get(), 2);
+    wb::Experiment e = window->modelPanel()->experiment();
+    e.schedule.policy = "onecycle";
+    window->modelPanel()->setExperiment(e);
+    QTRY_VERIFY_WITH_TIMEOUT(window->datasetPanel()->hasScan(), kScanTimeoutMs);
+    TrainingPanel* training = window->trainingPanel();
+    QSignalSpy finished(training, &TrainingPanel::runFinished);
+    QVERIFY(window->startTraining());
+    QVERIFY(finished.wait(kRunTimeoutMs));
+    QVERIFY2(training->lastResult().status == "finished", training->lastResult().message.c_str());
+
+    TrainingCharts* charts = training->charts();
+    charts->flush();
+    const wb::Schedule schedule = wb::Schedule::make(wb::schedule_spec(e, 10), 20);
+    const QList<QPointF>& lr = charts->appliedLearningRates();
+    const QList<QPointF>& momentum = charts->appliedMomenta();
+    QCOMPARE(lr.size(), 20);
+    QCOMPARE(momentum.size(), 20);
+    for (int step = 0; step < 20; ++step) {
+        QCOMPARE(lr[step].x(), double(step));
+        QCOMPARE(lr[step].y(), schedule.lr(step));
+        QCOMPARE(momentum[step].y(), schedule.momentum(step));
+    }
+    QCOMPARE(charts->rateChart()->learningRateSeries()->count(), 20);
+    QCOMPARE(charts->rateChart()->momentumSeries()->count(), 20);
+    QVERIFY(charts->rateChart()->showsCurves());
 }
 
 QTEST_MAIN(TestGui)

@@ -3,6 +3,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QGridLayout>
+#include <QHBoxLayout>
 #include <QLineSeries>
 #include <QScatterSeries>
 #include <QTimer>
@@ -10,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "widgets/schedule_preview.h"
 
 namespace wb::ui {
 namespace {
@@ -148,7 +151,13 @@ TrainingCharts::TrainingCharts(QWidget* parent) : QWidget(parent) {
     auto* layout = new QGridLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(4);
-    layout->addWidget(makeView(m_iterationChart, this), 0, 0, 1, 2);
+    m_rates = new SchedulePreview(tr("Applied learning rate and momentum"), this);
+    // The iteration loss keeps most of the width; the rates need less detail.
+    auto* top = new QHBoxLayout;
+    top->setSpacing(4);
+    top->addWidget(makeView(m_iterationChart, this), 3);
+    top->addWidget(m_rates, 2);
+    layout->addLayout(top, 0, 0, 1, 2);
     layout->addWidget(makeView(m_lossChart, this), 1, 0);
     layout->addWidget(makeView(m_accuracyChart, this), 1, 1);
     layout->setRowStretch(0, 1);
@@ -179,6 +188,9 @@ void TrainingCharts::clear() {
     m_rawMax = 0;
     m_epochs.clear();
     m_bestOverride = 0;
+    m_appliedLr.clear();
+    m_appliedMomentum.clear();
+    m_ratesDirty = true;
     m_iterationsDirty = true;
     m_epochsDirty = true;
     scheduleRedraw();
@@ -220,6 +232,18 @@ void TrainingCharts::addEpoch(const EpochPoint& point) {
     }
     m_epochsDirty = true;
     scheduleRedraw();
+}
+
+void TrainingCharts::addAppliedRates(const QList<QPointF>& stepLr,
+                                     const QList<QPointF>& stepMomentum) {
+    m_appliedLr.append(stepLr);
+    m_appliedMomentum.append(stepMomentum);
+    m_ratesDirty = true;
+    scheduleRedraw();
+}
+
+void TrainingCharts::setRunLength(long long stepsPerEpoch, long long totalSteps) {
+    m_rates->setRunLength(stepsPerEpoch, totalSteps);
 }
 
 void TrainingCharts::setBestEpoch(int epoch) {
@@ -292,6 +316,10 @@ void TrainingCharts::redraw() {
     if (m_epochsDirty) {
         redrawEpochs();
         m_epochsDirty = false;
+    }
+    if (m_ratesDirty) {
+        m_rates->setCurves(m_appliedLr, m_appliedMomentum);
+        m_ratesDirty = false;
     }
     ++m_redrawCount;
 }

@@ -15,6 +15,8 @@ class QValueAxis;
 
 namespace wb::ui {
 
+class SchedulePreview;
+
 /// One finished epoch as the charts show it.
 struct EpochPoint {
     int epoch = 1;  ///< 1-based, as shown on the axis
@@ -27,7 +29,8 @@ struct EpochPoint {
 
 /// Live charts of a training run: the loss of every iteration (raw, thin and light, with an
 /// exponentially smoothed line over it), and per epoch the train and validation loss and
-/// accuracy, with the best epoch marked on both epoch charts.
+/// accuracy, with the best epoch marked on both epoch charts; beside the iteration loss, the
+/// learning rate and momentum the optimizer applied at each iteration.
 ///
 /// Data is kept whole; the charts get whole buffers (QXYSeries::replace) from a coalescing
 /// timer, so a burst of updates costs at most one redraw per `redrawInterval()` (100 ms). The
@@ -46,6 +49,11 @@ public:
     void addIteration(double step, double loss);
     void addIterations(const QList<QPointF>& stepLoss);
     void addEpoch(const EpochPoint& point);
+    /// What the optimizer applied: (global step, learning rate) and (global step, momentum or
+    /// Adam beta1), one point per iteration each.
+    void addAppliedRates(const QList<QPointF>& stepLr, const QList<QPointF>& stepMomentum);
+    /// The run's length, so that the rate chart spans the whole run with a tick per epoch(s).
+    void setRunLength(long long stepsPerEpoch, long long totalSteps);
 
     /// Marks `epoch` (1-based) as the best one, as the trainer decided. Without a call, or with
     /// 0, the best epoch is the one with the highest validation accuracy (train accuracy when
@@ -65,6 +73,9 @@ public:
     /// Read back, for tests and for saving.
     const QList<QPointF>& iterationLoss() const { return m_rawLoss; }
     const QList<EpochPoint>& epochs() const { return m_epochs; }
+    const QList<QPointF>& appliedLearningRates() const { return m_appliedLr; }
+    const QList<QPointF>& appliedMomenta() const { return m_appliedMomentum; }
+    SchedulePreview* rateChart() const { return m_rates; }
     int redrawCount() const { return m_redrawCount; }
     QChart* iterationChart() const { return m_iterationChart; }
     QChart* lossChart() const { return m_lossChart; }
@@ -104,6 +115,7 @@ private:
     QValueAxis* m_accX = nullptr;
     QValueAxis* m_accY = nullptr;
     QTimer* m_redrawTimer = nullptr;
+    SchedulePreview* m_rates = nullptr;
 
     QList<QPointF> m_rawLoss;
     QList<QPointF> m_smoothedLoss;
@@ -111,6 +123,9 @@ private:
     double m_rawMin = 0;
     double m_rawMax = 0;
     QList<EpochPoint> m_epochs;
+    QList<QPointF> m_appliedLr;
+    QList<QPointF> m_appliedMomentum;
+    bool m_ratesDirty = false;
     int m_bestOverride = 0;
     int m_maxDisplayPoints = 2000;
     bool m_iterationsDirty = false;

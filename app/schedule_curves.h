@@ -1,0 +1,35 @@
+#pragma once
+
+#include <QList>
+#include <QPointF>
+#include <QString>
+
+#include "engine/experiment.h"
+
+namespace wb::ui {
+
+/// The planned learning-rate and momentum curves of an experiment, as the schedule preview
+/// draws them.
+struct ScheduleCurves {
+    long long stepsPerEpoch = 0;
+    long long totalSteps = 0;
+    /// (optimizer step, rate); every step up to `maxPoints`, evenly spaced steps beyond
+    /// (the first and the last always among them).
+    QList<QPointF> learningRate;
+    /// (optimizer step, SGD momentum or Adam beta1): the schedule's under 1cycle with
+    /// cycle_momentum, else the optimizer's own, flat.
+    QList<QPointF> momentum;
+    /// Why there is no curve (the ConfigError text); empty when the curves are valid.
+    QString error;
+};
+
+/// Optimizer steps per epoch for `trainImages` training images in batches of `batchSize`: the
+/// trainer's loader keeps the last, partial batch, so the ceiling. 0 when either is below 1.
+long long stepsPerEpoch(long long trainImages, int batchSize);
+
+/// The curves of `experiment` for a training split of `trainImages` images, computed with the
+/// same wb::Schedule the trainer uses.
+ScheduleCurves computeScheduleCurves(const wb::Experiment& experiment, long long trainImages,
+                                     int maxPoints = 4000);
+
+}  // namespace wb::ui
