@@ -175,9 +175,9 @@ void ModelPanel::selectText(QComboBox* combo, const QString& data) {
 void ModelPanel::setExperiment(const wb::Experiment& experiment) {
     m_base = experiment;
     const QSignalBlocker blockers[] = {
-        QSignalBlocker(m_imageSize), QSignalBlocker(m_cropPadding), QSignalBlocker(m_epochs),
-        QSignalBlocker(m_batchSize), QSignalBlocker(m_lr),          QSignalBlocker(m_momentum),
-        QSignalBlocker(m_weightDecay), QSignalBlocker(m_hflip),     QSignalBlocker(m_randomCrop)};
+        QSignalBlocker(m_imageSize),   QSignalBlocker(m_cropPadding), QSignalBlocker(m_epochs),
+        QSignalBlocker(m_batchSize),   QSignalBlocker(m_lr),          QSignalBlocker(m_momentum),
+        QSignalBlocker(m_weightDecay), QSignalBlocker(m_hflip),       QSignalBlocker(m_randomCrop)};
     const wb::Preprocessing& p = experiment.preprocessing;
     selectText(m_arch, QString::fromStdString(experiment.model.arch));
     m_imageSize->setValue(p.image_size);

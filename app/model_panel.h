@@ -18,8 +18,9 @@ class SchedulePreview;
 
 /// The model and its hyperparameters, as a form over wb::Experiment: architecture,
 /// preprocessing and augmentation, optimizer, learning-rate schedule, epochs, batch size and
-/// seed, with a preview of the planned learning-rate and momentum curves. Fields the form does not show are kept from the last experiment given to it, so
-/// `setExperiment(e)` then `experiment()` gives back `e`.
+/// seed, with a preview of the planned learning-rate and momentum curves. Fields the form does not
+/// show are kept from the last experiment given to it, so `setExperiment(e)` then `experiment()`
+/// gives back `e`.
 class ModelPanel : public QWidget {
     Q_OBJECT
 public:

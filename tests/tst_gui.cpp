@@ -775,9 +775,9 @@ void TestGui::scheduleFormShowsOnlyThePolicysFields_data() {
                                << QStringList{"milestones", "gamma", "warmup", "warmup_start"};
     QTest::newRow("cosine") << "cosine" << QStringList{"eta_min", "warmup", "warmup_start"};
     QTest::newRow("onecycle") << "onecycle"
-                              << QStringList{"peak",   "pct_start",     "div",
-                                             "final_div", "anneal",     "three_phase",
-                                             "cycle",  "base_momentum", "max_momentum"};
+                              << QStringList{"peak",      "pct_start",     "div",
+                                             "final_div", "anneal",        "three_phase",
+                                             "cycle",     "base_momentum", "max_momentum"};
 }
 
 void TestGui::scheduleFormShowsOnlyThePolicysFields() {

@@ -11,12 +11,12 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
-#include <opencv2/imgcodecs.hpp>
 #include <random>
 
 #include "engine/loader.h"
 #include "engine/lr_finder.h"
 #include "engine/models.h"
+#include "stripes_fixture.h"
 
 namespace fs = std::filesystem;
 
@@ -24,31 +24,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// Writes `per_class` noisy 16x16 gray images of horizontal and of vertical stripes into
-/// root/{horizontal,vertical}/ and returns them as samples (labels 0 and 1).
-std::vector<wb::Sample> write_stripes(const fs::path& root, int per_class, int seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> noise(0.f, 30.f);
-    std::vector<wb::Sample> samples;
-    for (int c = 0; c < 2; ++c) {
-        fs::path dir = root / (c == 0 ? "horizontal" : "vertical");
-        fs::create_directories(dir);
-        for (int i = 0; i < per_class; ++i) {
-            cv::Mat img(16, 16, CV_8UC1);
-            const int phase = static_cast<int>(rng() % 4);
-            for (int y = 0; y < 16; ++y) {
-                for (int x = 0; x < 16; ++x) {
-                    const int v = ((c == 0 ? y : x) + phase) / 2 % 2 ? 200 : 50;
-                    img.at<uchar>(y, x) = cv::saturate_cast<uchar>(v + noise(rng));
-                }
-            }
-            const fs::path file = dir / (std::to_string(i) + ".png");
-            cv::imwrite(file.string(), img);
-            samples.push_back({file.string(), c});
-        }
-    }
-    return samples;
-}
+using wb::test::write_stripes;
 
 std::unique_ptr<wb::Loader> make_loader(std::vector<wb::Sample> samples, int batch_size) {
     wb::Preprocessing pre;

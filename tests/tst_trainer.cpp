@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <opencv2/imgcodecs.hpp>
 #include <random>
 #include <sstream>
 
@@ -19,31 +18,15 @@
 #include "engine/schedule.h"
 #include "engine/train_schedule.h"
 #include "engine/trainer.h"
+#include "stripes_fixture.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-/// Writes `per_class` noisy 16x16 images of horizontal and of vertical stripes into
-/// root/<split>/{horizontal,vertical}/.
+/// The stripes dataset in root/<split>/{horizontal,vertical}/.
 void write_stripes(const fs::path& root, const std::string& split, int per_class, int seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> noise(0.f, 30.f);
-    for (int c = 0; c < 2; ++c) {
-        fs::path dir = root / split / (c == 0 ? "horizontal" : "vertical");
-        fs::create_directories(dir);
-        for (int i = 0; i < per_class; ++i) {
-            cv::Mat img(16, 16, CV_8UC1);
-            const int phase = static_cast<int>(rng() % 4);
-            for (int y = 0; y < 16; ++y) {
-                for (int x = 0; x < 16; ++x) {
-                    const int v = ((c == 0 ? y : x) + phase) / 2 % 2 ? 200 : 50;
-                    img.at<uchar>(y, x) = cv::saturate_cast<uchar>(v + noise(rng));
-                }
-            }
-            cv::imwrite((dir / (std::to_string(i) + ".png")).string(), img);
-        }
-    }
+    wb::test::write_stripes(root / split, per_class, seed);
 }
 
 /// Records what the engine reports, and can cancel after a number of iterations.
