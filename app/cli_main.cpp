@@ -10,11 +10,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "engine/errors.h"
 #include "engine/experiment.h"
 #include "engine/idx.h"
 #include "engine/image_folder.h"
+#include "engine/lr_find_run.h"
 #include "engine/trainer.h"
 
 namespace {
@@ -126,6 +128,43 @@ public:
         std::fflush(stdout);
     }
 
+    void on_lr_step(const wb::LrFinderStep& step) override {
+        const auto now = std::chrono::steady_clock::now();
+        const double since = std::chrono::duration<double>(now - last_print_).count();
+        if (tty_) {
+            if (since < 0.1) {
+                return;
+            }
+            std::printf("\rrange test step %d  lr %.3g  loss %.4f  smoothed %.4f   ",
+                        step.iteration + 1, step.lr, step.loss, step.smoothed);
+            bar_open_ = true;
+        } else {
+            if (since < 10) {
+                return;
+            }
+            std::printf("range test step %d lr %.3g loss %.4f smoothed %.4f\n", step.iteration + 1,
+                        step.lr, step.loss, step.smoothed);
+        }
+        std::fflush(stdout);
+        last_print_ = now;
+    }
+
+    void lr_finished(const wb::LrFindReport& report) {
+        end_bar();
+        if (report.status == "failed") {
+            return;
+        }
+        const auto& r = report.result;
+        std::printf("range test %s after %zu steps in %.1f s", r.stop_reason.c_str(), r.lrs.size(),
+                    report.seconds);
+        if (!r.lrs.empty()) {
+            std::printf(" (lr %.3g to %.3g)", r.lrs.front(), r.lrs.back());
+        }
+        std::printf("\nsuggested learning rates:\n%s", wb::suggestions_text(r).c_str());
+        std::printf("range test folder: %s\n", report.run_dir.c_str());
+        std::fflush(stdout);
+    }
+
 private:
     void end_bar() {
         if (bar_open_) {
@@ -145,6 +184,7 @@ private:
 struct TrainFlags {
     std::string config;
     std::string save_config;
+    std::string find_lr;  ///< train: run the range test first and train at this suggestion
     wb::Experiment e;
 };
 
@@ -168,8 +208,25 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
                     "constant, step, multistep, cosine or onecycle (peak rate: --lr)");
     cmd->add_option("--step-epochs", f.e.schedule.step_epochs, "Step decay period, epochs");
     cmd->add_option("--gamma", f.e.schedule.gamma, "Step decay factor");
+    cmd->add_option("--pct-start", f.e.schedule.pct_start, "onecycle: fraction of steps rising");
+    cmd->add_option("--div-factor", f.e.schedule.div_factor, "onecycle: start rate = lr / this");
     cmd->add_option("-e,--epochs", f.e.epochs, "Epochs");
     cmd->add_option("-b,--batch-size", f.e.batch_size, "Batch size");
+    cmd->add_option("--grad-accumulation", f.e.grad_accumulation,
+                    "Batches summed into one optimizer step");
+    cmd->add_option("--start-lr", f.e.lr_finder.start_lr, "Range test: first rate");
+    cmd->add_option("--end-lr", f.e.lr_finder.end_lr, "Range test: last rate");
+    cmd->add_option("--num-iter", f.e.lr_finder.num_iter, "Range test: optimizer steps");
+    cmd->add_option("--lr-mode", f.e.lr_finder.mode, "Range test: exponential or linear");
+    cmd->add_option("--smooth-beta", f.e.lr_finder.smooth_beta,
+                    "Range test: EMA factor of the smoothed loss");
+    cmd->add_option(
+        "--diverge-threshold", f.e.lr_finder.diverge_threshold,
+        "Range test: stop when the smoothed loss passes this times the best (0: never)");
+    cmd->add_option("--lr-loss", f.e.lr_finder.loss,
+                    "Range test: train (each batch) or val (a fixed validation subset)");
+    cmd->add_option("--val-batches", f.e.lr_finder.val_batches,
+                    "Range test with --lr-loss val: batches of the validation subset");
     cmd->add_option("--image-size", f.e.preprocessing.image_size, "Input side in pixels");
     cmd->add_option("--channels", f.e.preprocessing.channels, "Input channels, 1 or 3");
     cmd->add_option("--normalize", f.e.preprocessing.normalize, "none, imagenet or dataset");
@@ -214,6 +271,28 @@ wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
         e.schedule.step_epochs = g.schedule.step_epochs;
     if (given("--gamma"))
         e.schedule.gamma = g.schedule.gamma;
+    if (given("--pct-start"))
+        e.schedule.pct_start = g.schedule.pct_start;
+    if (given("--div-factor"))
+        e.schedule.div_factor = g.schedule.div_factor;
+    if (given("--grad-accumulation"))
+        e.grad_accumulation = g.grad_accumulation;
+    if (given("--start-lr"))
+        e.lr_finder.start_lr = g.lr_finder.start_lr;
+    if (given("--end-lr"))
+        e.lr_finder.end_lr = g.lr_finder.end_lr;
+    if (given("--num-iter"))
+        e.lr_finder.num_iter = g.lr_finder.num_iter;
+    if (given("--lr-mode"))
+        e.lr_finder.mode = g.lr_finder.mode;
+    if (given("--smooth-beta"))
+        e.lr_finder.smooth_beta = g.lr_finder.smooth_beta;
+    if (given("--diverge-threshold"))
+        e.lr_finder.diverge_threshold = g.lr_finder.diverge_threshold;
+    if (given("--lr-loss"))
+        e.lr_finder.loss = g.lr_finder.loss;
+    if (given("--val-batches"))
+        e.lr_finder.val_batches = g.lr_finder.val_batches;
     if (given("--epochs"))
         e.epochs = g.epochs;
     if (given("--batch-size"))
@@ -254,7 +333,57 @@ int run_train(CLI::App* cmd, const TrainFlags& flags) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     ConsoleObserver observer(isatty(STDOUT_FILENO));
+    std::string lr_find_dir;
+    if (!flags.find_lr.empty()) {
+        const wb::LrFindReport report = wb::find_learning_rate(e, observer, g_cancel);
+        observer.lr_finished(report);
+        if (report.status != "finished") {
+            return report.status == "cancelled" ? 130 : 1;
+        }
+        const auto& r = report.result;
+        const std::optional<double> lr = flags.find_lr == "steepest" ? r.steepest
+                                         : flags.find_lr == "valley" ? r.valley
+                                                                     : r.min_div10;
+        if (!lr) {
+            std::fprintf(stderr,
+                         "error: the range test gave no '%s' suggestion (too few finite points); "
+                         "see %s\n",
+                         flags.find_lr.c_str(), report.run_dir.c_str());
+            return 1;
+        }
+        e.optimizer.lr = *lr;
+        lr_find_dir = report.run_dir;
+        std::printf("training at the %s rate %.3g%s\n", flags.find_lr.c_str(), *lr,
+                    e.schedule.policy == "onecycle" ? " (the 1cycle peak)" : "");
+    }
     wb::RunResult r = wb::train(e, observer, g_cancel);
+    if (!lr_find_dir.empty() && !r.run_dir.empty()) {
+        wb::copy_lr_find_files(lr_find_dir, r.run_dir);
+    }
+    if (r.status == "finished") {
+        return 0;
+    }
+    return r.status == "cancelled" ? 130 : 1;
+}
+
+int run_lr_find(CLI::App* cmd, const TrainFlags& flags) {
+    wb::Experiment e = resolve_experiment(cmd, flags);
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    ConsoleObserver observer(isatty(STDOUT_FILENO));
+    const wb::LrFindReport report = wb::find_learning_rate(e, observer, g_cancel);
+    observer.lr_finished(report);
+    if (report.status == "finished") {
+        return 0;
+    }
+    return report.status == "cancelled" ? 130 : 1;
+}
+
+int run_resume(const std::string& run_dir) {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    ConsoleObserver observer(isatty(STDOUT_FILENO));
+    wb::RunResult r = wb::resume(run_dir, observer, g_cancel);
     if (r.status == "finished") {
         return 0;
     }
@@ -270,6 +399,23 @@ int main(int argc, char** argv) {
     TrainFlags train_flags;
     auto* train = app.add_subcommand("train", "Train a model (from --config and/or flags)");
     add_train_flags(train, train_flags);
+    train
+        ->add_option("--find-lr", train_flags.find_lr,
+                     "Run the range test first and train at its suggestion (the 1cycle peak or "
+                     "the fixed rate); the test's files go into the run folder")
+        ->check(CLI::IsMember({"steepest", "valley", "min_div10"}));
+
+    TrainFlags lr_flags;
+    auto* lr_find = app.add_subcommand(
+        "lr-find", "Run the learning-rate range test and print the suggested rates");
+    add_train_flags(lr_find, lr_flags);
+
+    std::string resume_dir;
+    auto* resume = app.add_subcommand(
+        "resume", "Continue a stopped or killed run from its last checkpoint (end of an epoch)");
+    resume->add_option("run_dir", resume_dir, "Run folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
 
     std::string scan_dir;
     wb::SplitOptions scan_split;
@@ -300,6 +446,12 @@ int main(int argc, char** argv) {
     try {
         if (*train) {
             return run_train(train, train_flags);
+        }
+        if (*lr_find) {
+            return run_lr_find(lr_find, lr_flags);
+        }
+        if (*resume) {
+            return run_resume(resume_dir);
         }
         if (*scan) {
             auto s = wb::scan_image_folder(scan_dir, scan_split);

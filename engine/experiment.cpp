@@ -92,9 +92,13 @@ namespace {
 // The keys of each section, for the hint "'lr' belongs in the 'optimizer' section". The parser
 // itself accepts the keys of its field tables in read_experiment().
 
-const std::vector<std::string> kTopKeys = {"name",      "data",     "model",  "preprocessing",
-                                           "optimizer", "schedule", "epochs", "batch_size",
-                                           "seed",      "threads",  "device", "runs_dir"};
+const std::vector<std::string> kTopKeys = {"name",      "data",
+                                           "model",     "preprocessing",
+                                           "optimizer", "schedule",
+                                           "epochs",    "batch_size",
+                                           "seed",      "threads",
+                                           "device",    "runs_dir",
+                                           "lr_finder", "grad_accumulation"};
 const std::map<std::string, std::vector<std::string>> kSectionKeys = {
     {"data",
      {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb",
@@ -105,6 +109,7 @@ const std::map<std::string, std::vector<std::string>> kSectionKeys = {
       "mean", "std"}},
     {"optimizer", {"type", "lr", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"}},
     {"schedule", schedule_keys()},
+    {"lr_finder", lr_finder_keys()},
 };
 
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
@@ -335,6 +340,7 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
     Preprocessing& pre = e.preprocessing;
     OptimizerConfig& o = e.optimizer;
     ScheduleConfig& sc = e.schedule;
+    LrFinderConfig& lf = e.lr_finder;
     auto section = [&p](const std::string& name, std::function<void(const YAML::Node&)> read) {
         return std::pair<std::string, Parser::Handler>(name, std::move(read));
     };
@@ -398,9 +404,22 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                       p.field(s, "warmup_steps", &sc.warmup_steps),
                       p.field(s, "warmup_start_factor", &sc.warmup_start_factor)});
              }),
+         section("lr_finder",
+                 [&](const YAML::Node& n) {
+                     const std::string s = "lr_finder";
+                     p.read_map(
+                         n, s,
+                         {p.field(s, "start_lr", &lf.start_lr), p.field(s, "end_lr", &lf.end_lr),
+                          p.field(s, "num_iter", &lf.num_iter), p.field(s, "mode", &lf.mode),
+                          p.field(s, "smooth_beta", &lf.smooth_beta),
+                          p.field(s, "diverge_threshold", &lf.diverge_threshold),
+                          p.field(s, "loss", &lf.loss),
+                          p.field(s, "val_batches", &lf.val_batches)});
+                 }),
          p.field("", "epochs", &e.epochs), p.field("", "batch_size", &e.batch_size),
-         p.field("", "seed", &e.seed), p.field("", "threads", &e.threads),
-         p.field("", "device", &e.device), p.field("", "runs_dir", &e.runs_dir)});
+         p.field("", "grad_accumulation", &e.grad_accumulation), p.field("", "seed", &e.seed),
+         p.field("", "threads", &e.threads), p.field("", "device", &e.device),
+         p.field("", "runs_dir", &e.runs_dir)});
     return e;
 }
 
@@ -529,6 +548,8 @@ void check_experiment(const Experiment& e, const Fail& fail) {
     check_at_least(fail, "epochs", e.epochs, 1);
     // Every model has batch norm, which cannot train on a batch of one image.
     check_at_least(fail, "batch_size", e.batch_size, 2);
+    check_at_least(fail, "grad_accumulation", e.grad_accumulation, 1);
+    check_lr_finder(e.lr_finder, fail);
     const int min_size = min_image_size(e.model.arch);
     if (e.preprocessing.image_size < min_size) {
         fail({"preprocessing.image_size"}, "preprocessing.image_size: " + e.model.arch +
@@ -622,13 +643,19 @@ bool Experiment::operator==(const Experiment& other) const {
                         s.div_factor, s.final_div_factor, s.three_phase, s.anneal, s.cycle_momentum,
                         s.base_momentum, s.max_momentum, s.warmup_steps, s.warmup_start_factor);
     };
+    const auto tie_lr_finder = [](const LrFinderConfig& f) {
+        return std::tie(f.start_lr, f.end_lr, f.num_iter, f.mode, f.smooth_beta,
+                        f.diverge_threshold, f.loss, f.val_batches);
+    };
     return name == other.name && tie_data(data) == tie_data(other.data) &&
            model.arch == other.model.arch &&
            tie_pre(preprocessing) == tie_pre(other.preprocessing) &&
            tie_opt(optimizer) == tie_opt(other.optimizer) &&
            tie_schedule(schedule) == tie_schedule(other.schedule) && epochs == other.epochs &&
-           batch_size == other.batch_size && seed == other.seed && threads == other.threads &&
-           device == other.device && runs_dir == other.runs_dir;
+           tie_lr_finder(lr_finder) == tie_lr_finder(other.lr_finder) &&
+           batch_size == other.batch_size && grad_accumulation == other.grad_accumulation &&
+           seed == other.seed && threads == other.threads && device == other.device &&
+           runs_dir == other.runs_dir;
 }
 
 const std::vector<std::string>& available_models() {
@@ -693,6 +720,8 @@ std::string to_yaml(const Experiment& e) {
     w.key("name", yaml_string(e.name));
     w.key("epochs", std::to_string(e.epochs));
     w.key("batch_size", std::to_string(e.batch_size));
+    w.key("grad_accumulation", std::to_string(e.grad_accumulation), 0,
+          "batches summed into one optimizer step");
     w.key("seed", std::to_string(e.seed));
     w.key("threads", std::to_string(e.threads), 0, "intra-op threads; 0: one per core");
     w.key("device", yaml_string(e.device), 0, "cpu, cuda or cuda:N");
@@ -735,6 +764,7 @@ std::string to_yaml(const Experiment& e) {
     w.key("eps", number_text(o.eps), 2, "adam, adamw");
 
     write_schedule(w, e.schedule);
+    write_lr_finder(w, e.lr_finder);
     return w.text();
 }
 

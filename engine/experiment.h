@@ -72,6 +72,22 @@ struct ScheduleConfig {
     double warmup_start_factor = 0.1;  ///< in (0, 1]
 };
 
+/// The learning-rate range test (engine/lr_finder.h): rates from start_lr to end_lr over
+/// num_iter optimizer steps, on the experiment's model, optimizer and data.
+struct LrFinderConfig {
+    double start_lr = 1e-7;            ///< > 0
+    double end_lr = 10;                ///< > start_lr
+    int num_iter = 100;                ///< optimizer steps, >= 2
+    std::string mode = "exponential";  ///< "exponential" (constant ratio) or "linear"
+    double smooth_beta = 0.98;         ///< EMA factor of the smoothed loss, in [0, 1)
+    /// Stop when the smoothed loss rises this many times above the best one; 0 never stops.
+    double diverge_threshold = 5.0;
+    /// "train": the loss of each training batch; "val": the loss on a fixed validation subset
+    /// of `val_batches` batches, evaluated after each step (slower, smoother).
+    std::string loss = "train";
+    int val_batches = 4;
+};
+
 /// Everything that defines a training run. Saved as experiment.yaml in the run folder; the
 /// same file given back reproduces the run.
 struct Experiment {
@@ -81,8 +97,12 @@ struct Experiment {
     Preprocessing preprocessing;
     OptimizerConfig optimizer;
     ScheduleConfig schedule;
+    LrFinderConfig lr_finder;
     int epochs = 3;
     int batch_size = 64;
+    /// Batches whose gradients are summed into one optimizer step (gradient accumulation);
+    /// the effective batch is batch_size * grad_accumulation.
+    int grad_accumulation = 1;
     std::uint64_t seed = 42;
     /// Intra-op threads; 0 means the number of cores.
     int threads = 0;

@@ -82,4 +82,9 @@ void check_schedule(const Experiment& experiment, const Fail& fail);
 /// Writes the 'schedule' section.
 void write_schedule(Writer& writer, const ScheduleConfig& schedule);
 
+/// The keys of the 'lr_finder' section, in the order they are written.
+const std::vector<std::string>& lr_finder_keys();
+void check_lr_finder(const LrFinderConfig& config, const Fail& fail);
+void write_lr_finder(Writer& writer, const LrFinderConfig& config);
+
 }  // namespace wb::detail

@@ -293,16 +293,57 @@ Batch next_batch(Loader& loader, int& epoch) {
     throw std::runtime_error("lr finder: the loader gives no batch");
 }
 
+/// The mean cross-entropy of `batches`, in eval mode without gradients; the model is put back
+/// in training mode.
+double subset_loss(Classifier& model, const std::vector<Batch>& batches,
+                   const torch::Device& device) {
+    torch::NoGradGuard no_grad;
+    model.eval();
+    double sum = 0;
+    std::int64_t count = 0;
+    for (const auto& batch : batches) {
+        auto logits = model.forward(batch.images.to(device));
+        sum += torch::nn::functional::cross_entropy(
+                   logits, batch.labels.to(device),
+                   torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                   .item<double>();
+        count += batch.labels.size(0);
+    }
+    model.train();
+    return sum / static_cast<double>(std::max<std::int64_t>(count, 1));
+}
+
+std::vector<Batch> fixed_subset(Loader& validation, int batches) {
+    std::vector<Batch> subset;
+    validation.start_epoch(0);
+    while (static_cast<int>(subset.size()) < batches) {
+        auto batch = validation.next();
+        if (!batch) {
+            break;
+        }
+        subset.push_back(std::move(*batch));
+    }
+    if (subset.empty()) {
+        throw std::invalid_argument("lr finder: the validation loader gives no batch");
+    }
+    return subset;
+}
+
 LrFinderResult run_steps(Classifier& model, torch::optim::Optimizer& optimizer, Loader& loader,
                          const LrFinderOptions& options, const std::atomic<bool>& cancel,
-                         const LrFinderCallback& on_step) {
+                         const LrFinderCallback& on_step, Loader* validation) {
     const std::vector<double> lrs = lr_range(options);
     if (optimizer.param_groups().empty()) {
         throw std::invalid_argument("lr finder: the optimizer has no parameter group");
     }
+    if (options.accumulate < 1) {
+        throw std::invalid_argument("lr finder: accumulate must be at least 1");
+    }
     const auto params = model.parameters();
     const torch::Device device =
         params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+    const std::vector<Batch> subset =
+        validation ? fixed_subset(*validation, options.val_batches) : std::vector<Batch>();
     LrRangeRecorder recorder(options);
     model.train();
     int epoch = 0;
@@ -312,14 +353,23 @@ LrFinderResult run_steps(Classifier& model, torch::optim::Optimizer& optimizer, 
             recorder.stop("cancelled");
             break;
         }
-        Batch batch = next_batch(loader, epoch);
         for (auto& group : optimizer.param_groups()) {
             group.options().set_lr(lrs[i]);
         }
         optimizer.zero_grad();
-        auto logits = model.forward(batch.images.to(device));
-        auto loss = torch::nn::functional::cross_entropy(logits, batch.labels.to(device));
-        const double value = loss.item<double>();
+        double train_loss = 0;
+        for (int k = 0; k < options.accumulate; ++k) {
+            Batch batch = next_batch(loader, epoch);
+            auto logits = model.forward(batch.images.to(device));
+            auto loss = torch::nn::functional::cross_entropy(logits, batch.labels.to(device));
+            train_loss += loss.item<double>() / options.accumulate;
+            (loss / options.accumulate).backward();
+        }
+        double value = train_loss;
+        if (!subset.empty() && std::isfinite(train_loss)) {
+            optimizer.step();
+            value = subset_loss(model, subset, device);
+        }
         const bool go_on = recorder.record(lrs[i], value);
         if (on_step) {
             on_step({i, lrs[i], value, recorder.smoothed().back()});
@@ -327,8 +377,9 @@ LrFinderResult run_steps(Classifier& model, torch::optim::Optimizer& optimizer, 
         if (!go_on) {
             break;
         }
-        loss.backward();
-        optimizer.step();
+        if (subset.empty()) {
+            optimizer.step();
+        }
     }
     return recorder.finish();
 }
@@ -337,11 +388,11 @@ LrFinderResult run_steps(Classifier& model, torch::optim::Optimizer& optimizer, 
 
 LrFinderResult range_test(Classifier& model, torch::optim::Optimizer& optimizer, Loader& loader,
                           const LrFinderOptions& options, const std::atomic<bool>& cancel,
-                          const LrFinderCallback& on_step) {
+                          const LrFinderCallback& on_step, Loader* validation) {
     Snapshot snapshot(model, optimizer);
     LrFinderResult result;
     try {
-        result = run_steps(model, optimizer, loader, options, cancel, on_step);
+        result = run_steps(model, optimizer, loader, options, cancel, on_step, validation);
     } catch (...) {
         snapshot.restore();
         throw;

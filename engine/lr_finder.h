@@ -31,6 +31,12 @@ struct LrFinderOptions {
     double smooth_beta = 0.98;
     /// Stop once the smoothed loss rises this far above the best one (see diverged()); 0 = off.
     double diverge_threshold = 5.0;
+    /// Batches whose gradients are summed into each optimizer step (gradient accumulation);
+    /// one point per optimizer step, its loss the mean of the batches' losses. >= 1.
+    int accumulate = 1;
+    /// Validation-loss mode (range_test() given a validation loader): the first `val_batches`
+    /// batches of that loader, fixed for the whole test, evaluated after each step.
+    int val_batches = 4;
 };
 
 /// One recorded step. `smoothed` is NaN where `loss` is not finite.
@@ -122,14 +128,17 @@ private:
 using LrFinderCallback = std::function<void(const LrFinderStep&)>;
 
 /// Runs the range test: options.num_iter optimizer steps of cross-entropy on batches from
-/// `loader` (started again from the next epoch whenever it runs out), every parameter group at
-/// the step's rate from lr_range(). Stops early on a non-finite loss, on divergence or when
+/// `loader` (started again from the next epoch whenever it runs out; options.accumulate
+/// batches per step), every parameter group at the step's rate from lr_range(). The point of a
+/// step is the training loss before the step or, with a `validation` loader, the mean loss of
+/// its first options.val_batches batches (the same images every time, eval mode) after the
+/// step. Stops early on a non-finite loss, on divergence or when
 /// `cancel` is set (checked before every batch); `on_step` (may be empty) sees each recorded
 /// step. Afterwards, also when it throws, the model's parameters, gradients, buffers and
 /// train/eval mode, the optimizer's state and hyperparameters, and torch's CPU RNG (and the
 /// model device's CUDA RNG) are restored bit for bit. The loader is left mid-epoch.
 LrFinderResult range_test(Classifier& model, torch::optim::Optimizer& optimizer, Loader& loader,
                           const LrFinderOptions& options, const std::atomic<bool>& cancel,
-                          const LrFinderCallback& on_step = {});
+                          const LrFinderCallback& on_step = {}, Loader* validation = nullptr);
 
 }  // namespace wb

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/lr_finder.h"
+
 namespace wb {
 
 /// What a run reports while it goes. Every call comes from the thread that runs the engine;
@@ -81,6 +83,8 @@ public:
     virtual void on_iteration(const IterationStats&) {}
     virtual void on_epoch(const EpochStats&) {}
     virtual void on_finished(const RunResult&) {}
+    /// One step of a learning-rate range test (find_learning_rate()).
+    virtual void on_lr_step(const LrFinderStep&) {}
 };
 
 }  // namespace wb

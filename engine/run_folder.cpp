@@ -53,6 +53,14 @@ RunFolder RunFolder::create(const std::string& runs_dir, const std::string& name
     return RunFolder(path);
 }
 
+RunFolder RunFolder::open(const std::string& path) {
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) {
+        throw DataError(path + ": no such run folder");
+    }
+    return RunFolder(fs::absolute(path, ec).lexically_normal().string());
+}
+
 std::string RunFolder::file(const std::string& name) const {
     return (fs::path(path_) / name).string();
 }
@@ -90,6 +98,54 @@ CsvLog::CsvLog(const std::string& path, const std::vector<std::string>& columns)
         out_ << (i ? "," : "") << columns[i];
     }
     out_ << '\n' << std::flush;
+}
+
+CsvLog CsvLog::resume(const std::string& path, const std::vector<std::string>& columns,
+                      long long keep_rows) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw DataError("cannot read " + path + " to resume the run");
+    }
+    std::string header;
+    for (size_t i = 0; i < columns.size(); ++i) {
+        header += (i ? "," : "") + columns[i];
+    }
+    std::string line;
+    std::getline(in, line);
+    if (line != header) {
+        throw DataError(path + ": line 1 is '" + line + "', expected '" + header + "'");
+    }
+    std::string kept = line + "\n";
+    long long rows = 0;
+    while (rows < keep_rows && std::getline(in, line)) {
+        kept += line + "\n";
+        ++rows;
+    }
+    if (rows < keep_rows) {
+        throw DataError(path + ": " + std::to_string(rows) + " rows, but the checkpoint is " +
+                        std::to_string(keep_rows) + " rows in");
+    }
+    in.close();
+    const std::string temp = path + ".tmp";
+    {
+        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+        out << kept;
+        out.flush();
+        if (!out) {
+            throw DataError("cannot write " + temp);
+        }
+    }
+    std::error_code ec;
+    fs::rename(temp, path, ec);
+    if (ec) {
+        throw DataError("cannot write " + path + ": " + ec.message());
+    }
+    CsvLog log;
+    log.out_.open(path, std::ios::app);
+    if (!log.out_) {
+        throw DataError("cannot write " + path);
+    }
+    return log;
 }
 
 void CsvLog::row(const std::vector<double>& values) {

@@ -14,6 +14,8 @@ public:
     /// Creates a new, unique folder under `runs_dir` (created too). Throws DataError when the
     /// folder cannot be created.
     static RunFolder create(const std::string& runs_dir, const std::string& name);
+    /// An existing run folder, to resume. Throws DataError when it is not a folder.
+    static RunFolder open(const std::string& path);
 
     const std::string& path() const { return path_; }
     std::string file(const std::string& name) const;
@@ -35,6 +37,12 @@ class CsvLog {
 public:
     CsvLog() = default;
     CsvLog(const std::string& path, const std::vector<std::string>& columns);
+    /// Continues an existing log: keeps its header and first `keep_rows` rows, drops the
+    /// rest (rows written after the checkpoint a run resumes from), and appends from there.
+    /// Throws DataError when the file is missing, its header differs from `columns` or it has
+    /// fewer rows than `keep_rows`.
+    static CsvLog resume(const std::string& path, const std::vector<std::string>& columns,
+                         long long keep_rows);
     void row(const std::vector<double>& values);
 
 private:

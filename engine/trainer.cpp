@@ -1,5 +1,6 @@
 #include "engine/trainer.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -9,8 +10,10 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "engine/errors.h"
@@ -19,7 +22,7 @@
 #include "engine/models.h"
 #include "engine/run_folder.h"
 #include "engine/train_schedule.h"
-#include "engine/transforms.h"
+#include "engine/training_setup.h"
 
 namespace fs = std::filesystem;
 
@@ -102,67 +105,11 @@ AppliedSchedule apply_schedule(torch::optim::Optimizer& optimizer, const Schedul
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// A path as the user typed it, with a leading ~ expanded and made absolute, so that the
-/// saved experiment repeats the run from any working folder.
-std::string absolute_path(const std::string& path) {
-    std::string p = path;
-    const char* home = std::getenv("HOME");
-    if (home && (p == "~" || p.rfind("~/", 0) == 0)) {
-        p = home + p.substr(1);
-    }
-    std::error_code ec;
-    fs::path abs = fs::absolute(p, ec);
-    return ec ? p : abs.lexically_normal().string();
-}
-
-/// The message of an exception, without the C++ backtrace that libtorch appends.
-std::string error_text(const std::exception& ex) {
-    if (const auto* c10 = dynamic_cast<const c10::Error*>(&ex)) {
-        return c10->what_without_backtrace();
-    }
-    return ex.what();
-}
-
-DatasetInfo dataset_info(const DatasetScan& scan) {
-    DatasetInfo info;
-    info.root = scan.root;
-    info.classes = scan.classes;
-    info.train_counts = scan.class_counts(Split::Train);
-    info.val_counts = scan.class_counts(Split::Val);
-    info.test_counts = scan.class_counts(Split::Test);
-    info.skipped = static_cast<int>(scan.skipped.size());
-    info.summary = scan.summary();
-    return info;
-}
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c,
-                                                        std::vector<torch::Tensor> params) {
-    if (c.type == "sgd") {
-        return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.lr)
-                                                               .momentum(c.momentum)
-                                                               .nesterov(c.nesterov)
-                                                               .weight_decay(c.weight_decay));
-    }
-    if (c.type == "adam") {
-        return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.lr)
-                                                                .betas({c.beta1, c.beta2})
-                                                                .eps(c.eps)
-                                                                .weight_decay(c.weight_decay));
-    }
-    if (c.type == "adamw") {
-        return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(c.lr)
-                                                                 .betas({c.beta1, c.beta2})
-                                                                 .eps(c.eps)
-                                                                 .weight_decay(c.weight_decay));
-    }
-    throw ConfigError("", 0, 0, "optimizer.type: unknown optimizer '" + c.type + "'");
-}
+constexpr const char* kResumeFile = "resume.pt";
+const std::vector<std::string> kIterationColumns = {"step",     "epoch", "iteration", "loss",
+                                                    "accuracy", "lr",    "momentum"};
+const std::vector<std::string> kMetricColumns = {
+    "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "lr"};
 
 void save_checkpoint(torch::nn::Module& model, const RunFolder& run, const std::string& name) {
     torch::serialize::OutputArchive archive;
@@ -175,6 +122,88 @@ void load_checkpoint(torch::nn::Module& model, const std::string& path) {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
     model.load(archive);
+}
+
+/// Where a run stands at the end of an epoch: with the model, the optimizer and torch's random
+/// generator in resume.pt, a resumed run follows the curve of one that was never stopped
+/// (the loader's order and augmentation depend only on the seed and the epoch).
+struct Progress {
+    int epochs_done = 0;
+    long long step = 0;
+    double best_score = -1;
+    int best_epoch = -1;
+    double last_lr = 0;
+    bool has_val = false;
+    std::int64_t train_size = 0;  ///< training images when the run started
+};
+
+void save_resume_state(Classifier& model, torch::optim::Optimizer& optimizer, const Progress& p,
+                       const RunFolder& run) {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive model_archive, optimizer_archive;
+    model.save(model_archive);
+    optimizer.save(optimizer_archive);
+    archive.write("model", model_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("epochs_done", c10::IValue(static_cast<std::int64_t>(p.epochs_done)));
+    archive.write("step", c10::IValue(static_cast<std::int64_t>(p.step)));
+    archive.write("best_score", c10::IValue(p.best_score));
+    archive.write("best_epoch", c10::IValue(static_cast<std::int64_t>(p.best_epoch)));
+    archive.write("last_lr", c10::IValue(p.last_lr));
+    archive.write("has_val", c10::IValue(p.has_val));
+    archive.write("train_size", c10::IValue(p.train_size));
+    {
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        archive.write("cpu_rng", gen.get_state(), /*is_buffer=*/true);
+    }
+    archive.save_to(run.temp_path(kResumeFile));
+    run.publish(kResumeFile);
+}
+
+Progress load_resume_state(Classifier& model, torch::optim::Optimizer& optimizer,
+                           const std::string& path) {
+    torch::serialize::InputArchive archive;
+    try {
+        archive.load_from(path);
+    } catch (const c10::Error& error) {
+        throw DataError(path + ": cannot read the checkpoint (" +
+                        std::string(error.what_without_backtrace()) + ")");
+    }
+    torch::serialize::InputArchive model_archive, optimizer_archive;
+    archive.read("model", model_archive);
+    archive.read("optimizer", optimizer_archive);
+    model.load(model_archive);
+    optimizer.load(optimizer_archive);
+    Progress p;
+    c10::IValue v;
+    archive.read("epochs_done", v);
+    p.epochs_done = static_cast<int>(v.toInt());
+    archive.read("step", v);
+    p.step = v.toInt();
+    archive.read("best_score", v);
+    p.best_score = v.toDouble();
+    archive.read("best_epoch", v);
+    p.best_epoch = static_cast<int>(v.toInt());
+    archive.read("last_lr", v);
+    p.last_lr = v.toDouble();
+    archive.read("has_val", v);
+    p.has_val = v.toBool();
+    archive.read("train_size", v);
+    p.train_size = v.toInt();
+    torch::Tensor rng;
+    archive.read("cpu_rng", rng, /*is_buffer=*/true);
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(rng);
+    return p;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 struct EvalResult {
@@ -212,11 +241,13 @@ EvalResult evaluate(Classifier& model, Loader& loader, const torch::Device& devi
     return r;
 }
 
-/// The body of train(): throws on errors, which train() turns into a failed result.
+/// The body of train() and resume(): throws on errors, which they turn into a failed result.
 class Run {
 public:
-    Run(const Experiment& e, Observer& obs, const std::atomic<bool>& cancel)
-        : e_(e), obs_(obs), cancel_(cancel), device_(torch::kCPU) {}
+    /// A new run of `e`, or, with `resume_dir`, the continuation of that run folder.
+    Run(const Experiment& e, Observer& obs, const std::atomic<bool>& cancel,
+        std::string resume_dir = {})
+        : e_(e), obs_(obs), cancel_(cancel), resume_dir_(std::move(resume_dir)) {}
 
     RunResult execute();
     /// What is known so far, for a run that failed part way.
@@ -227,11 +258,11 @@ public:
     }
 
 private:
-    void prepare_data();
-    void prepare_model();
-    void prepare_schedule(long long steps_per_epoch);
-    bool train_epoch(int epoch, Loader& loader);
-    void warn(const std::string& text) { obs_.on_message(Level::Warning, text); }
+    void open_folder();
+    void resume_folder();
+    void prepare_schedule();
+    bool train_epoch(int epoch);
+    bool finish_epoch(int epoch, Clock::time_point epoch_start);
     std::string last_good_checkpoint() const {
         return result_.epochs_done > 0
                    ? "The last good checkpoint (epoch " + std::to_string(result_.epochs_done) +
@@ -243,96 +274,60 @@ private:
     Experiment e_;
     Observer& obs_;
     const std::atomic<bool>& cancel_;
-    torch::Device device_;
-    DatasetScan scan_;
-    std::shared_ptr<Classifier> model_;
-    std::unique_ptr<torch::optim::Optimizer> optimizer_;
+    std::string resume_dir_;
+    TrainingSetup s_;
     std::optional<Schedule> schedule_;
     std::unique_ptr<RunFolder> run_;
     CsvLog iterations_;
+    CsvLog metrics_;
     RunResult result_;
+    Progress progress_;
     Clock::time_point first_step_end_;
-    long long step_ = 0;
+    long long session_steps_ = 0;  ///< steps taken since this process started the run
+    int first_epoch_ = 0;          ///< the epoch this process started from
+    long long steps_per_epoch_ = 0;
     long long total_steps_ = 0;
-    double last_lr_ = 0;  ///< the rate of the latest optimizer step
     double epoch_loss_sum_ = 0;
     std::int64_t epoch_correct_ = 0;
     std::int64_t epoch_count_ = 0;
 };
 
-void Run::prepare_data() {
-    e_.data.root = absolute_path(e_.data.root.empty() ? demo_dataset_dir() : e_.data.root);
-    e_.runs_dir = absolute_path(e_.runs_dir);
-    SplitOptions split;
-    split.val_fraction = e_.data.val_fraction;
-    split.test_fraction = e_.data.test_fraction;
-    split.seed = e_.data.split_seed;
-    split.verify_decode = e_.data.verify_decode;
-    scan_ = scan_image_folder(e_.data.root, split);
-    if (scan_.val_held_out) {
-        obs_.on_message(Level::Info, "no val/ folder: " + std::to_string(scan_.val.size()) +
-                                         " training images are held out for validation");
-    }
-    if (scan_.train.empty()) {
-        throw DataError(e_.data.root + ": the training split has no images");
-    }
-    const auto counts = scan_.class_counts(Split::Train);
-    if (std::count_if(counts.begin(), counts.end(), [](int n) { return n > 0; }) < 2) {
-        throw DataError(e_.data.root +
-                        ": a classifier needs at least two classes with "
-                        "training images");
-    }
-    constexpr size_t kNamedSkips = 20;
-    for (size_t i = 0; i < scan_.skipped.size() && i < kNamedSkips; ++i) {
-        warn("skipped " + scan_.skipped[i].path + ": " + scan_.skipped[i].reason);
-    }
-    if (scan_.skipped.size() > kNamedSkips) {
-        warn(std::to_string(scan_.skipped.size() - kNamedSkips) +
-             " more files were skipped; skipped.txt in the run folder lists them all");
-    }
-    for (const auto& w : scan_.warnings) {
-        warn(w);
-    }
-    obs_.on_dataset(dataset_info(scan_));
-    resolve_normalization(&e_.preprocessing, scan_.train);
-}
-
-void Run::prepare_model() {
-    device_ = torch::Device(e_.device);
-    if (device_.is_cuda() && !torch::cuda::is_available()) {
-        throw ConfigError("", 0, 0,
-                          "device: '" + e_.device +
-                              "' asked for, but CUDA is not "
-                              "available in this build or on this machine");
-    }
-    torch::manual_seed(e_.seed);
-    ModelSpec spec;
-    spec.arch = e_.model.arch;
-    spec.num_classes = static_cast<int>(scan_.classes.size());
-    spec.in_channels = e_.preprocessing.channels;
-    model_ = make_model(spec);
-    model_->to(device_);
-    optimizer_ = make_optimizer(e_.optimizer, model_->parameters());
-}
-
-bool Run::train_epoch(int epoch, Loader& loader) {
-    model_->train();
+// One optimizer step per group of grad_accumulation batches; the last group of an epoch may
+// be shorter, and each batch's loss is divided by its group's size, so that the gradient is
+// the mean over the group's batches.
+bool Run::train_epoch(int epoch) {
+    Classifier& model = *s_.model;
+    Loader& loader = *s_.train_loader;
+    model.train();
     loader.start_epoch(epoch);
-    const int per_epoch = static_cast<int>(loader.num_batches());
+    const long long batches = static_cast<long long>(loader.num_batches());
+    const int accumulation = e_.grad_accumulation;
     epoch_loss_sum_ = 0;
     epoch_correct_ = 0;
     epoch_count_ = 0;
     double rate = 0;
+    long long batch_index = 0;
     int iteration = 0;
+    int in_group = 0;
+    int group_size = 0;
+    double group_loss = 0;
+    std::int64_t group_correct = 0;
+    std::int64_t group_count = 0;
     auto last = Clock::now();
     while (auto batch = loader.next()) {
         if (cancel_) {
             return false;
         }
-        auto images = batch->images.to(device_);
-        auto labels = batch->labels.to(device_);
-        model_->zero_grad(/*set_to_none=*/true);
-        auto logits = model_->forward(images);
+        if (in_group == 0) {
+            model.zero_grad(/*set_to_none=*/true);
+            group_size = static_cast<int>(std::min<long long>(accumulation, batches - batch_index));
+            group_loss = 0;
+            group_correct = 0;
+            group_count = 0;
+        }
+        auto images = batch->images.to(s_.device);
+        auto labels = batch->labels.to(s_.device);
+        auto logits = model.forward(images);
         auto loss = torch::nn::functional::cross_entropy(logits, labels);
         const double loss_value = loss.item<double>();
         if (!std::isfinite(loss_value)) {
@@ -342,170 +337,214 @@ bool Run::train_epoch(int epoch, Loader& loader) {
                 std::to_string(iteration + 1) + "; the learning rate is probably too high. " +
                 last_good_checkpoint());
         }
-        loss.backward();
-        const AppliedSchedule applied = apply_schedule(*optimizer_, *schedule_, step_);
-        optimizer_->step();
-        last_lr_ = applied.lr;
-
+        (group_size > 1 ? loss / group_size : loss).backward();
         const auto n = labels.size(0);
-        const auto correct = logits.argmax(1).eq(labels).sum().item<std::int64_t>();
-        epoch_loss_sum_ += loss_value * n;
-        epoch_correct_ += correct;
-        epoch_count_ += n;
+        group_loss += loss_value * n;
+        group_correct += logits.argmax(1).eq(labels).sum().item<std::int64_t>();
+        group_count += n;
+        ++batch_index;
+        if (++in_group < group_size) {
+            continue;
+        }
+        in_group = 0;
+
+        const long long step = progress_.step;
+        const AppliedSchedule applied = apply_schedule(*s_.optimizer, *schedule_, step);
+        s_.optimizer->step();
+        progress_.last_lr = applied.lr;
+        epoch_loss_sum_ += group_loss;
+        epoch_correct_ += group_correct;
+        epoch_count_ += group_count;
 
         const double dt = std::max(seconds_since(last), 1e-9);
         last = Clock::now();
-        rate = rate == 0 ? n / dt : 0.9 * rate + 0.1 * (n / dt);
+        rate = rate == 0 ? group_count / dt : 0.9 * rate + 0.1 * (group_count / dt);
         IterationStats it;
         it.epoch = epoch;
         it.iteration = iteration;
-        it.step = step_;
-        it.iterations_per_epoch = per_epoch;
-        it.batch_size = static_cast<int>(n);
-        it.loss = loss_value;
-        it.accuracy = static_cast<double>(correct) / n;
+        it.step = step;
+        it.iterations_per_epoch = static_cast<int>(steps_per_epoch_);
+        it.batch_size = static_cast<int>(group_count);
+        it.loss = group_loss / group_count;
+        it.accuracy = static_cast<double>(group_correct) / group_count;
         it.lr = applied.lr;
         it.momentum = applied.momentum;
         it.images_per_second = rate;
         // Timed from the end of the first step, which carries one-off start-up costs.
-        if (step_ == 0) {
+        if (session_steps_ == 0) {
             first_step_end_ = Clock::now();
         }
-        const double per_step = step_ == 0 ? dt : seconds_since(first_step_end_) / step_;
-        it.eta_seconds = per_step * static_cast<double>(total_steps_ - step_ - 1);
-        iterations_.row({double(step_), double(epoch + 1), double(iteration + 1), it.loss,
+        const double per_step =
+            session_steps_ == 0 ? dt : seconds_since(first_step_end_) / session_steps_;
+        it.eta_seconds = per_step * static_cast<double>(total_steps_ - step - 1);
+        iterations_.row({double(step), double(epoch + 1), double(iteration + 1), it.loss,
                          it.accuracy, it.lr, it.momentum});
         obs_.on_iteration(it);
-        ++step_;
+        ++progress_.step;
+        ++session_steps_;
         ++iteration;
     }
     return !cancel_;
 }
 
 // Fails the run before its first step when the schedule does not fit the run's length.
-void Run::prepare_schedule(long long steps_per_epoch) {
-    total_steps_ = steps_per_epoch * e_.epochs;
+void Run::prepare_schedule() {
+    const long long batches = static_cast<long long>(s_.train_loader->num_batches());
+    steps_per_epoch_ = (batches + e_.grad_accumulation - 1) / e_.grad_accumulation;
+    total_steps_ = steps_per_epoch_ * e_.epochs;
     try {
-        schedule_ = Schedule::make(schedule_spec(e_, steps_per_epoch), total_steps_);
+        schedule_ = Schedule::make(schedule_spec(e_, steps_per_epoch_), total_steps_);
     } catch (const ConfigError& error) {
         throw ConfigError("", 0, 0,
                           std::string(error.what()) + " (this run has " +
                               std::to_string(total_steps_) +
-                              " optimizer steps: " + std::to_string(steps_per_epoch) +
+                              " optimizer steps: " + std::to_string(steps_per_epoch_) +
                               " per epoch, " + std::to_string(e_.epochs) + " epochs)");
     }
 }
 
-RunResult Run::execute() {
-    const auto run_start = start_;
-    set_threads(e_.threads);
-    validate(e_);
-    prepare_data();
-    prepare_model();
-
-    LoaderOptions lo;
-    lo.batch_size = e_.batch_size;
-    lo.seed = e_.seed;
-    lo.workers = e_.data.workers;
-    lo.cache_bytes = static_cast<std::size_t>(e_.data.cache_mb) << 20;
-    // Batch norm cannot train on a last batch of a single image: leave it out.
-    lo.drop_last = scan_.train.size() % static_cast<std::size_t>(e_.batch_size) == 1;
-    if (lo.drop_last) {
-        obs_.on_message(Level::Info,
-                        "the last training batch would hold one image, which batch "
-                        "norm cannot train on; it is left out of each epoch");
-    }
-    Loader train_loader(scan_.train, e_.preprocessing, lo);
-    lo.drop_last = false;
-    lo.shuffle = false;
-    lo.train = false;
-    Loader val_loader(scan_.val, e_.preprocessing, lo);
-
-    // One optimizer step per batch: the loader's count, drop_last included, is the same as
-    // wb::total_steps(train size, batch_size, 1, 1, drop_last).
-    prepare_schedule(static_cast<long long>(train_loader.num_batches()));
-
+void Run::open_folder() {
     run_ = std::make_unique<RunFolder>(RunFolder::create(e_.runs_dir, e_.name));
     result_.run_dir = run_->path();
     save_experiment(e_, run_->file("experiment.yaml"));
     std::string classes;
-    for (const auto& c : scan_.classes) {
+    for (const auto& c : s_.scan.classes) {
         classes += c + "\n";
     }
     run_->write_text("classes.txt", classes);
     std::string skipped;
-    for (const auto& s : scan_.skipped) {
+    for (const auto& s : s_.scan.skipped) {
         skipped += s.path + "\t" + s.reason + "\n";
     }
     run_->write_text("skipped.txt", skipped);
-    run_->write_text("dataset.txt", scan_.summary());
+    run_->write_text("dataset.txt", s_.scan.summary());
+    iterations_ = CsvLog(run_->file("iterations.csv"), kIterationColumns);
+    metrics_ = CsvLog(run_->file("metrics.csv"), kMetricColumns);
+    progress_.train_size = static_cast<std::int64_t>(s_.scan.train.size());
+}
 
+void Run::resume_folder() {
+    run_ = std::make_unique<RunFolder>(RunFolder::open(resume_dir_));
+    result_.run_dir = run_->path();
+    const std::string state = run_->file(kResumeFile);
+    if (!std::filesystem::exists(state)) {
+        throw DataError(run_->path() +
+                        ": no resume.pt, so the run cannot be resumed (it stopped before its "
+                        "first epoch ended, or an older version wrote it)");
+    }
+    std::string classes;
+    for (const auto& c : s_.scan.classes) {
+        classes += c + "\n";
+    }
+    if (read_text(run_->file("classes.txt")) != classes) {
+        throw DataError(e_.data.root + ": the classes differ from " + run_->file("classes.txt") +
+                        "; the dataset changed since the run started");
+    }
+    progress_ = load_resume_state(*s_.model, *s_.optimizer, state);
+    if (progress_.train_size != static_cast<std::int64_t>(s_.scan.train.size())) {
+        throw DataError(e_.data.root + ": " + std::to_string(s_.scan.train.size()) +
+                        " training images now, " + std::to_string(progress_.train_size) +
+                        " when the run started; resuming would not follow the same run");
+    }
+    if (progress_.step != progress_.epochs_done * steps_per_epoch_) {
+        throw DataError(state + ": step " + std::to_string(progress_.step) + " after " +
+                        std::to_string(progress_.epochs_done) + " epochs does not fit " +
+                        std::to_string(steps_per_epoch_) + " steps per epoch");
+    }
+    iterations_ = CsvLog::resume(run_->file("iterations.csv"), kIterationColumns, progress_.step);
+    metrics_ = CsvLog::resume(run_->file("metrics.csv"), kMetricColumns, progress_.epochs_done);
+    std::error_code ec;
+    std::filesystem::remove(run_->file("result.yaml"), ec);
+    result_.epochs_done = progress_.epochs_done;
+    result_.best_epoch = progress_.best_epoch;
+    result_.best_val_accuracy = std::max(progress_.best_score, 0.0);
+    result_.has_val = progress_.has_val;
+    obs_.on_message(Level::Info, "resuming " + run_->path() + " after epoch " +
+                                     std::to_string(progress_.epochs_done) + " (step " +
+                                     std::to_string(progress_.step) + ")");
+}
+
+// Validates, checkpoints and reports an epoch whose training part is done; false when
+// cancelled during validation.
+bool Run::finish_epoch(int epoch, Clock::time_point epoch_start) {
+    EpochStats es;
+    es.epoch = epoch;
+    es.train_loss = epoch_loss_sum_ / std::max<std::int64_t>(epoch_count_, 1);
+    es.train_accuracy =
+        static_cast<double>(epoch_correct_) / std::max<std::int64_t>(epoch_count_, 1);
+    if (!s_.scan.val.empty()) {
+        auto v = evaluate(*s_.model, *s_.val_loader, s_.device, cancel_);
+        if (cancel_) {
+            return false;
+        }
+        if (!std::isfinite(v.loss)) {
+            throw TrainingError("the validation loss became " + std::to_string(v.loss) +
+                                " at epoch " + std::to_string(epoch + 1) +
+                                ": the model diverged; the learning rate is probably too high. " +
+                                last_good_checkpoint());
+        }
+        es.has_val = true;
+        result_.has_val = true;
+        progress_.has_val = true;
+        es.val_loss = v.loss;
+        es.val_accuracy = v.accuracy;
+    }
+    es.seconds = seconds_since(epoch_start);
+    es.lr = progress_.last_lr;
+    es.eta_seconds = seconds_since(start_) / (epoch + 1 - first_epoch_) * (e_.epochs - epoch - 1);
+    const double score = es.has_val ? es.val_accuracy : es.train_accuracy;
+    save_checkpoint(*s_.model, *run_, "last.pt");
+    if (score > progress_.best_score) {
+        progress_.best_score = score;
+        progress_.best_epoch = epoch;
+        result_.best_epoch = epoch;
+        result_.best_val_accuracy = score;
+        es.is_best = true;
+        save_checkpoint(*s_.model, *run_, "best.pt");
+    }
+    es.best_epoch = result_.best_epoch;
+    metrics_.row({double(epoch + 1), es.train_loss, es.train_accuracy,
+                  es.has_val ? es.val_loss : NAN, es.has_val ? es.val_accuracy : NAN, es.seconds,
+                  es.lr});
+    progress_.epochs_done = epoch + 1;
+    result_.epochs_done = epoch + 1;
+    save_resume_state(*s_.model, *s_.optimizer, progress_, *run_);
+    obs_.on_epoch(es);
+    return true;
+}
+
+RunResult Run::execute() {
+    s_ = prepare_training(e_, obs_);
+    e_ = s_.experiment;
+    // One optimizer step per group of grad_accumulation batches: the same count as
+    // wb::total_steps(train size, batch_size, epochs, grad_accumulation, drop_last).
+    prepare_schedule();
+    if (resume_dir_.empty()) {
+        open_folder();
+    } else {
+        resume_folder();
+    }
+
+    first_epoch_ = progress_.epochs_done;
     RunInfo info;
     info.run_dir = run_->path();
     info.model = e_.model.arch;
-    info.parameters = parameter_count(*model_);
+    info.parameters = parameter_count(*s_.model);
     info.epochs = e_.epochs;
-    info.iterations_per_epoch = static_cast<int>(train_loader.num_batches());
+    info.iterations_per_epoch = static_cast<int>(steps_per_epoch_);
     obs_.on_run_started(info);
     obs_.on_message(Level::Info, "run folder: " + run_->path());
 
-    iterations_ = CsvLog(run_->file("iterations.csv"),
-                         {"step", "epoch", "iteration", "loss", "accuracy", "lr", "momentum"});
-    CsvLog metrics(run_->file("metrics.csv"), {"epoch", "train_loss", "train_accuracy", "val_loss",
-                                               "val_accuracy", "seconds", "lr"});
-    double best = -1;
-    for (int epoch = 0; epoch < e_.epochs; ++epoch) {
+    for (int epoch = progress_.epochs_done; epoch < e_.epochs; ++epoch) {
         const auto epoch_start = Clock::now();
-        if (!train_epoch(epoch, train_loader)) {
+        if (!train_epoch(epoch) || !finish_epoch(epoch, epoch_start)) {
             result_.status = "cancelled";
             break;
         }
-        EpochStats es;
-        es.epoch = epoch;
-        es.train_loss = epoch_loss_sum_ / std::max<std::int64_t>(epoch_count_, 1);
-        es.train_accuracy =
-            static_cast<double>(epoch_correct_) / std::max<std::int64_t>(epoch_count_, 1);
-        if (!scan_.val.empty()) {
-            auto v = evaluate(*model_, val_loader, device_, cancel_);
-            if (cancel_) {
-                result_.status = "cancelled";
-                break;
-            }
-            if (!std::isfinite(v.loss)) {
-                throw TrainingError("the validation loss became " + std::to_string(v.loss) +
-                                    " at epoch " + std::to_string(epoch + 1) +
-                                    ": the model diverged; the learning rate is probably too "
-                                    "high. " +
-                                    last_good_checkpoint());
-            }
-            es.has_val = true;
-            result_.has_val = true;
-            es.val_loss = v.loss;
-            es.val_accuracy = v.accuracy;
-        }
-        es.seconds = seconds_since(epoch_start);
-        es.lr = last_lr_;
-        es.eta_seconds = seconds_since(run_start) / (epoch + 1) * (e_.epochs - epoch - 1);
-        const double score = es.has_val ? es.val_accuracy : es.train_accuracy;
-        save_checkpoint(*model_, *run_, "last.pt");
-        if (score > best) {
-            best = score;
-            result_.best_epoch = epoch;
-            result_.best_val_accuracy = score;
-            es.is_best = true;
-            save_checkpoint(*model_, *run_, "best.pt");
-        }
-        es.best_epoch = result_.best_epoch;
-        metrics.row({double(epoch + 1), es.train_loss, es.train_accuracy,
-                     es.has_val ? es.val_loss : NAN, es.has_val ? es.val_accuracy : NAN, es.seconds,
-                     es.lr});
-        result_.epochs_done = epoch + 1;
-        obs_.on_epoch(es);
     }
-    if (!scan_.test.empty() && result_.status != "cancelled" && result_.best_epoch >= 0) {
-        load_checkpoint(*model_, run_->file("best.pt"));
-        Loader test_loader(scan_.test, e_.preprocessing, lo);
-        auto t = evaluate(*model_, test_loader, device_, cancel_);
+    if (!s_.scan.test.empty() && result_.status != "cancelled" && result_.best_epoch >= 0) {
+        load_checkpoint(*s_.model, run_->file("best.pt"));
+        auto t = evaluate(*s_.model, *s_.eval_loader(s_.scan.test), s_.device, cancel_);
         result_.has_test = true;
         result_.test_loss = t.loss;
         result_.test_accuracy = t.accuracy;
@@ -513,7 +552,7 @@ RunResult Run::execute() {
     if (result_.status.empty()) {
         result_.status = "finished";
     }
-    result_.seconds = seconds_since(run_start);
+    result_.seconds = seconds_since(start_);
     return result_;
 }
 
@@ -538,6 +577,21 @@ void write_result(const RunResult& r) {
     out << YAML::Key << "seconds" << YAML::Value << r.seconds;
     out << YAML::EndMap;
     std::ofstream(fs::path(r.run_dir) / "result.yaml") << out.c_str() << "\n";
+}
+
+RunResult run_guarded(Run& run, Observer& observer) {
+    RunResult result;
+    try {
+        result = run.execute();
+    } catch (const std::exception& ex) {
+        result = run.partial();
+        result.status = "failed";
+        result.message = error_text(ex);
+        observer.on_message(Level::Error, result.message);
+    }
+    write_result(result);
+    observer.on_finished(result);
+    return result;
 }
 
 }  // namespace
@@ -569,18 +623,23 @@ std::string demo_dataset_dir() {
 
 RunResult train(const Experiment& experiment, Observer& observer, const std::atomic<bool>& cancel) {
     Run run(experiment, observer, cancel);
-    RunResult result;
+    return run_guarded(run, observer);
+}
+
+RunResult resume(const std::string& run_dir, Observer& observer, const std::atomic<bool>& cancel) {
+    Experiment experiment;
     try {
-        result = run.execute();
-    } catch (const std::exception& ex) {
-        result = run.partial();
+        experiment = load_experiment((fs::path(run_dir) / "experiment.yaml").string());
+    } catch (const std::exception& error) {
+        RunResult result;
         result.status = "failed";
-        result.message = error_text(ex);
+        result.message = error.what();
         observer.on_message(Level::Error, result.message);
+        observer.on_finished(result);
+        return result;
     }
-    write_result(result);
-    observer.on_finished(result);
-    return result;
+    Run run(experiment, observer, cancel, run_dir);
+    return run_guarded(run, observer);
 }
 
 }  // namespace wb

@@ -67,8 +67,17 @@ Experiment non_default_experiment() {
     e.schedule.max_momentum = 0.9;
     e.schedule.warmup_steps = 500;
     e.schedule.warmup_start_factor = 0.01;
+    e.lr_finder.start_lr = 1e-6;
+    e.lr_finder.end_lr = 1;
+    e.lr_finder.num_iter = 300;
+    e.lr_finder.mode = "linear";
+    e.lr_finder.smooth_beta = 0.9;
+    e.lr_finder.diverge_threshold = 0;
+    e.lr_finder.loss = "val";
+    e.lr_finder.val_batches = 8;
     e.epochs = 90;
     e.batch_size = 256;
+    e.grad_accumulation = 4;
     e.seed = 0;
     e.threads = 2;
     e.device = "cuda:1";
@@ -375,6 +384,27 @@ void TestExperiment::badInput_data() {
     QTest::newRow("warm-up for onecycle")
         << "schedule:\n  policy: onecycle\n  warmup_steps: 100\n"
         << 3 << 17 << "schedule.warmup_steps must be 0 for onecycle";
+    QTest::newRow("zero grad_accumulation")
+        << "grad_accumulation: 0\n"
+        << 1 << 20 << "grad_accumulation must be at least 1, got 0";
+    QTest::newRow("range test ending below its start")
+        << "lr_finder:\n  start_lr: 0.1\n  end_lr: 0.01\n"
+        << 3 << 11 << "lr_finder.end_lr (0.01) must be above lr_finder.start_lr (0.1)";
+    QTest::newRow("range test of one step")
+        << "lr_finder:\n  num_iter: 1\n"
+        << 2 << 13 << "lr_finder.num_iter must be at least 2, got 1";
+    QTest::newRow("unknown range test spacing")
+        << "lr_finder:\n  mode: log\n"
+        << 2 << 9 << "unknown rate spacing 'log' (allowed: exponential, linear)";
+    QTest::newRow("range test smoothing of 1")
+        << "lr_finder:\n  smooth_beta: 1\n"
+        << 2 << 16 << "lr_finder.smooth_beta must be in [0, 1), got 1";
+    QTest::newRow("divergence threshold below 1")
+        << "lr_finder:\n  diverge_threshold: 0.5\n"
+        << 2 << 22 << "lr_finder.diverge_threshold must be above 1";
+    QTest::newRow("unknown range test loss")
+        << "lr_finder:\n  loss: test\n"
+        << 2 << 9 << "unknown loss 'test' (allowed: train, val)";
     QTest::newRow("negative warm-up")
         << "schedule:\n  warmup_steps: -5\n"
         << 2 << 17 << "schedule.warmup_steps must be at least 0, got -5";

@@ -5,13 +5,16 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "engine/loader.h"
 #include "engine/lr_finder.h"
@@ -107,6 +110,23 @@ std::vector<torch::Tensor> optimizer_state(torch::optim::Optimizer& opt) {
                 out.push_back(a.exp_avg_sq().clone());
             }
         }
+    }
+    return out;
+}
+
+/// The batches a range test of `steps` optimizer steps, `accumulate` batches each, takes from a
+/// loader like `loader` (same samples and options): read from a twin, recycling it the same way.
+std::vector<wb::Batch> batches_of(wb::Loader& twin, int count) {
+    std::vector<wb::Batch> out;
+    int epoch = 0;
+    twin.start_epoch(epoch);
+    while (static_cast<int>(out.size()) < count) {
+        auto batch = twin.next();
+        if (!batch) {
+            twin.start_epoch(++epoch);
+            continue;
+        }
+        out.push_back(std::move(*batch));
     }
     return out;
 }
@@ -388,6 +408,154 @@ private slots:
         wb::range_test(*model, opt, *loader, o, cancel);
         QVERIFY(opt.state().empty());
         QVERIFY(!model->parameters()[0].grad().defined());
+    }
+
+    // The rates, raw and smoothed losses of a test on the small CNN against
+    // tests/python/lr_finder_reference.py, which repeats it in PyTorch from the definitions, on
+    // the same initial weights and the same batches.
+    void rangeTestMatchesPythonReference_data() {
+        QTest::addColumn<bool>("exponential");
+        QTest::addColumn<int>("accumulate");
+        QTest::newRow("exponential") << true << 1;
+        QTest::newRow("linear, two batches per step") << false << 2;
+    }
+
+    void rangeTestMatchesPythonReference() {
+        QFETCH(bool, exponential);
+        QFETCH(int, accumulate);
+        if (!QFileInfo(QStringLiteral(WB_PYTHON)).isExecutable()) {
+            QSKIP("no Python interpreter at WB_PYTHON");
+        }
+        at::set_num_threads(1);
+        QTemporaryDir dir;
+        const auto samples = write_stripes(dir.path().toStdString(), 12, 6);
+        auto loader = make_loader(samples, 6);
+        auto twin = make_loader(samples, 6);
+        torch::manual_seed(11);
+        auto model = wb::make_small_cnn(1, 2);
+        wb::LrFinderOptions o;
+        o.start = 1e-4;
+        o.end = 0.3;
+        o.num_iter = 20;
+        o.exponential = exponential;
+        o.accumulate = accumulate;
+        o.diverge_threshold = 0;
+        const double momentum = 0.9;
+
+        // What Python gets: the weights before the test, the batches, the settings.
+        c10::Dict<std::string, torch::Tensor> input;
+        for (const auto& item : model->named_parameters()) {
+            input.insert("model." + item.key(), item.value().detach().clone());
+        }
+        for (const auto& item : model->named_buffers()) {
+            input.insert("model." + item.key(), item.value().detach().clone());
+        }
+        const auto batches = batches_of(*twin, o.num_iter * accumulate);
+        std::vector<torch::Tensor> images, labels;
+        for (const auto& b : batches) {
+            images.push_back(b.images);
+            labels.push_back(b.labels);
+        }
+        input.insert("images", torch::stack(images));
+        input.insert("labels", torch::stack(labels));
+        const auto scalar = [](double v) { return torch::tensor(v, torch::kFloat64); };
+        input.insert("start", scalar(o.start));
+        input.insert("end", scalar(o.end));
+        input.insert("num_iter", scalar(o.num_iter));
+        input.insert("beta", scalar(o.smooth_beta));
+        input.insert("lr_momentum", scalar(momentum));
+        input.insert("classes", scalar(2));
+        input.insert("channels", scalar(1));
+        input.insert("exponential", scalar(exponential ? 1 : 0));
+        input.insert("accumulate", scalar(accumulate));
+        const QString path = dir.filePath("lr_input.pt");
+        {
+            const auto bytes = torch::pickle_save(c10::IValue(input));
+            std::ofstream out(path.toStdString(), std::ios::binary);
+            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        }
+
+        torch::optim::SGD opt(model->parameters(),
+                              torch::optim::SGDOptions(o.start).momentum(momentum));
+        std::atomic<bool> cancel{false};
+        const auto r = wb::range_test(*model, opt, *loader, o, cancel);
+        QCOMPARE(r.lrs.size(), size_t(o.num_iter));
+
+        QProcess python;
+        python.start(
+            QStringLiteral(WB_PYTHON),
+            {QStringLiteral(WB_SOURCE_DIR) + "/tests/python/lr_finder_reference.py", path});
+        QVERIFY(python.waitForFinished(120000));
+        if (python.exitCode() == 3) {
+            QSKIP("Python has no torch");
+        }
+        QVERIFY2(python.exitCode() == 0, python.readAllStandardError().constData());
+        const QStringList lines =
+            QString::fromUtf8(python.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), o.num_iter);
+        for (int i = 0; i < o.num_iter; ++i) {
+            const QStringList v = lines[i].split(' ');
+            const double lr = v[0].toDouble(), loss = v[1].toDouble(), smoothed = v[2].toDouble();
+            const auto close = [](double a, double b, double rel) {
+                return std::abs(a - b) <= rel * std::max(std::abs(b), 1e-12);
+            };
+            QVERIFY2(close(r.lrs[i], lr, 1e-13),
+                     qPrintable(QString("step %1: lr %2 vs %3").arg(i).arg(r.lrs[i]).arg(lr)));
+            // Float32 convolutions in two builds: equal to about 1e-6, growing with the steps.
+            QVERIFY2(
+                close(r.losses[i], loss, 1e-4),
+                qPrintable(QString("step %1: loss %2 vs %3").arg(i).arg(r.losses[i]).arg(loss)));
+            QVERIFY2(
+                close(r.smoothed[i], smoothed, 1e-4),
+                qPrintable(
+                    QString("step %1: smoothed %2 vs %3").arg(i).arg(r.smoothed[i]).arg(smoothed)));
+        }
+        at::set_num_threads(0 + static_cast<int>(std::thread::hardware_concurrency()));
+    }
+
+    // Validation-loss mode: each point is the eval-mode loss of the same first val_batches
+    // batches, after the step; checked by computing that loss here at each step.
+    void validationLossModeEvaluatesTheFixedSubset() {
+        QTemporaryDir dir;
+        auto loader = make_loader(write_stripes(dir.path().toStdString() + "/train", 8, 7), 4);
+        const auto val_samples = write_stripes(dir.path().toStdString() + "/val", 8, 8);
+        auto val = make_loader(val_samples, 4);
+        auto twin = make_loader(val_samples, 4);
+        twin->start_epoch(0);
+        const std::vector<wb::Batch> subset = {*twin->next(), *twin->next()};
+        torch::manual_seed(2);
+        auto model = wb::make_small_cnn(1, 2);
+        torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+        wb::LrFinderOptions o;
+        o.start = 1e-4;
+        o.end = 1e-1;
+        o.num_iter = 6;
+        o.val_batches = 2;
+        std::atomic<bool> cancel{false};
+        std::vector<double> expected;
+        const auto r = wb::range_test(
+            *model, opt, *loader, o, cancel,
+            [&](const wb::LrFinderStep&) {
+                torch::NoGradGuard no_grad;
+                model->eval();
+                double sum = 0;
+                int count = 0;
+                for (const auto& b : subset) {
+                    sum += torch::nn::functional::cross_entropy(model->forward(b.images), b.labels)
+                               .item<double>() *
+                           b.labels.size(0);
+                    count += b.labels.size(0);
+                }
+                model->train();
+                expected.push_back(sum / count);
+            },
+            val.get());
+        QCOMPARE(r.losses.size(), size_t(6));
+        for (size_t i = 0; i < expected.size(); ++i) {
+            QVERIFY2(
+                std::abs(r.losses[i] - expected[i]) <= 1e-6 * expected[i],
+                qPrintable(QString("step %1: %2 vs %3").arg(i).arg(r.losses[i]).arg(expected[i])));
+        }
     }
 
     void cancelStopsBeforeTheNextBatch() {

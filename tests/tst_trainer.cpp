@@ -36,6 +36,7 @@ public:
     std::vector<wb::EpochStats> epochs;
     std::vector<std::string> errors;
     int cancel_after = -1;
+    int cancel_after_epochs = -1;
     std::atomic<bool>* cancel = nullptr;
 
     void on_iteration(const wb::IterationStats& it) override {
@@ -44,13 +45,27 @@ public:
             *cancel = true;
         }
     }
-    void on_epoch(const wb::EpochStats& e) override { epochs.push_back(e); }
+    void on_epoch(const wb::EpochStats& e) override {
+        epochs.push_back(e);
+        if (cancel && static_cast<int>(epochs.size()) == cancel_after_epochs) {
+            *cancel = true;
+        }
+    }
     void on_message(wb::Level level, const std::string& text) override {
         if (level == wb::Level::Error) {
             errors.push_back(text);
         }
     }
 };
+
+std::vector<std::string> read_lines(const fs::path& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    return lines;
+}
 
 int count_lines(const fs::path& path) {
     std::ifstream in(path);
@@ -495,6 +510,125 @@ private slots:
         QVERIFY2(message.contains("6 optimizer steps"), qPrintable(message));
         QVERIFY(rec.iterations.empty());
         QVERIFY(r.run_dir.empty());
+    }
+
+    // A run stopped mid-epoch and resumed must write the same iterations.csv and metrics.csv,
+    // digit for digit, as a run that was never stopped: rates and momenta of 1cycle, losses
+    // (model, optimizer state, data order, augmentation and dropout randomness all restored).
+    void resumedRunFollowsTheUninterruptedCurve_data() {
+        QTest::addColumn<QString>("optimizer");
+        QTest::addColumn<int>("stop_after");  // iterations before the stop
+        QTest::newRow("sgd, stopped mid-epoch 3") << "sgd" << 15;
+        QTest::newRow("adamw, stopped at the first step of epoch 2") << "adamw" << 7;
+    }
+
+    void resumedRunFollowsTheUninterruptedCurve() {
+        QFETCH(QString, optimizer);
+        QFETCH(int, stop_after);
+        wb::Experiment e = tiny_experiment("resume-" + optimizer.toStdString());
+        e.epochs = 4;
+        e.optimizer.type = optimizer.toStdString();
+        e.optimizer.lr = optimizer == "sgd" ? 0.05 : 3e-3;
+        e.optimizer.weight_decay = 1e-4;
+        e.schedule.policy = "onecycle";
+        e.preprocessing.hflip = true;
+        e.preprocessing.random_crop = true;
+        e.preprocessing.crop_padding = 2;
+
+        std::atomic<bool> cancel{false};
+        Recorder whole;
+        const wb::RunResult a = wb::train(e, whole, cancel);
+        QCOMPARE(QString::fromStdString(a.status), QString("finished"));
+
+        Recorder stopped;
+        stopped.cancel = &cancel;
+        stopped.cancel_after = stop_after;
+        const wb::RunResult b = wb::train(e, stopped, cancel);
+        QCOMPARE(QString::fromStdString(b.status), QString("cancelled"));
+        const int epochs_done = stop_after / 6;
+        QCOMPARE(b.epochs_done, epochs_done);
+        QCOMPARE(count_lines(fs::path(b.run_dir) / "iterations.csv"), 1 + stop_after);
+
+        cancel = false;
+        Recorder resumed;
+        const wb::RunResult c = wb::resume(b.run_dir, resumed, cancel);
+        QCOMPARE(QString::fromStdString(c.status), QString("finished"));
+        QCOMPARE(c.run_dir, b.run_dir);
+        QCOMPARE(c.epochs_done, 4);
+        QCOMPARE(int(resumed.iterations.size()), 24 - 6 * epochs_done);
+        QCOMPARE(resumed.iterations.front().step, 6LL * epochs_done);
+        QCOMPARE(c.best_epoch, a.best_epoch);
+        QCOMPARE(c.best_val_accuracy, a.best_val_accuracy);
+        QCOMPARE(c.test_accuracy, a.test_accuracy);
+
+        const auto a_rows = read_lines(fs::path(a.run_dir) / "iterations.csv");
+        const auto c_rows = read_lines(fs::path(c.run_dir) / "iterations.csv");
+        QCOMPARE(c_rows.size(), a_rows.size());
+        for (size_t i = 0; i < a_rows.size(); ++i) {
+            QCOMPARE(QString::fromStdString(c_rows[i]), QString::fromStdString(a_rows[i]));
+        }
+        // metrics.csv: everything but the seconds column.
+        const auto a_metrics = read_csv(fs::path(a.run_dir) / "metrics.csv");
+        const auto c_metrics = read_csv(fs::path(c.run_dir) / "metrics.csv");
+        for (const char* column :
+             {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"}) {
+            QCOMPARE(c_metrics.at(column), a_metrics.at(column));
+        }
+    }
+
+    void resumeRefusesAChangedDataset() {
+        QTemporaryDir dir;
+        const fs::path root = fs::path(dir.path().toStdString()) / "data";
+        write_stripes(root, "train", 24, 7);
+        write_stripes(root, "val", 8, 8);
+        wb::Experiment e = tiny_experiment("changed");
+        e.data.root = root.string();
+        e.epochs = 2;
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        rec.cancel = &cancel;
+        rec.cancel_after_epochs = 1;
+        const wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("cancelled"));
+        fs::copy_file(root / "train" / "horizontal" / "0.png",
+                      root / "train" / "horizontal" / "extra.png");
+        cancel = false;
+        Recorder again;
+        const wb::RunResult c = wb::resume(r.run_dir, again, cancel);
+        QCOMPARE(QString::fromStdString(c.status), QString("failed"));
+        QVERIFY2(c.message.find("49 training images now, 48") != std::string::npos,
+                 c.message.c_str());
+        QVERIFY(again.iterations.empty());
+
+        const wb::RunResult none = wb::resume(dir.path().toStdString(), again, cancel);
+        QCOMPARE(QString::fromStdString(none.status), QString("failed"));
+        QVERIFY2(none.message.find("experiment.yaml") != std::string::npos, none.message.c_str());
+    }
+
+    // 6 batches of 16 in groups of 4: a step of 4 batches (64 images) and one of 2 (32).
+    void gradientAccumulationStepsOncePerGroup() {
+        wb::Experiment e = tiny_experiment("accumulate");
+        e.grad_accumulation = 4;
+        e.optimizer.type = "sgd";
+        e.optimizer.lr = 0.05;
+        e.schedule.policy = "onecycle";
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        const wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        QCOMPARE(wb::total_steps(96, 16, 3, 4, false), 6LL);
+        QCOMPARE(int(rec.iterations.size()), 6);
+        for (const auto& it : rec.iterations) {
+            QCOMPARE(it.iterations_per_epoch, 2);
+            QCOMPARE(it.batch_size, it.iteration == 0 ? 64 : 32);
+        }
+        wb::ScheduleSpec spec;
+        spec.policy = "onecycle";
+        spec.max_lr = 0.05;
+        const wb::Schedule schedule = wb::Schedule::make(spec, 6);
+        for (long long step = 0; step < 6; ++step) {
+            QCOMPARE(rec.iterations[step].lr, schedule.lr(step));
+        }
     }
 
     void missingFolderFailsWithItsName() {

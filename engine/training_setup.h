@@ -1,0 +1,60 @@
+#pragma once
+
+// What a training run and a learning-rate range test both start from: the scanned dataset,
+// the model and optimizer on their device, and the loaders. Internal to wb_train (it includes
+// libtorch); nothing outside the engine includes it.
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "engine/experiment.h"
+#include "engine/image_folder.h"
+#include "engine/loader.h"
+#include "engine/models.h"
+#include "engine/observer.h"
+
+namespace wb {
+
+struct TrainingSetup {
+    /// The experiment as run: data.root and runs_dir made absolute, the normalization of
+    /// "dataset" resolved to numbers.
+    Experiment experiment;
+    DatasetScan scan;
+    torch::Device device{torch::kCPU};
+    std::shared_ptr<Classifier> model;
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    /// The training loader's options; evaluation loaders take the same without shuffling,
+    /// augmentation or drop_last.
+    LoaderOptions train_options;
+    std::unique_ptr<Loader> train_loader;
+    std::unique_ptr<Loader> val_loader;  ///< over scan.val, which may be empty
+
+    /// A loader over `samples` for evaluation (in order, no augmentation).
+    std::unique_ptr<Loader> eval_loader(const std::vector<Sample>& samples) const;
+};
+
+/// Checks the experiment, scans the dataset (reporting skips and warnings to `observer`),
+/// seeds torch with experiment.seed, builds the model on its device and the optimizer, and
+/// makes the loaders. Throws ConfigError, DataError on what the user must fix.
+TrainingSetup prepare_training(const Experiment& experiment, Observer& observer);
+
+/// The optimizer of `config` over `params` at rate config.lr.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& config,
+                                                        std::vector<torch::Tensor> params);
+
+/// A path as the user typed it, with a leading ~ expanded and made absolute, so that a saved
+/// experiment repeats the run from any working folder.
+std::string absolute_path(const std::string& path);
+
+/// The message of an exception, without the C++ backtrace that libtorch appends.
+std::string error_text(const std::exception& error);
+
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace wb
