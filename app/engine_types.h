@@ -5,6 +5,7 @@
 #include <QList>
 #include <QMetaType>
 
+#include "engine/lr_find_run.h"
 #include "engine/observer.h"
 
 Q_DECLARE_METATYPE(wb::Level)
@@ -13,6 +14,8 @@ Q_DECLARE_METATYPE(wb::RunInfo)
 Q_DECLARE_METATYPE(wb::IterationStats)
 Q_DECLARE_METATYPE(wb::EpochStats)
 Q_DECLARE_METATYPE(wb::RunResult)
+Q_DECLARE_METATYPE(wb::LrFinderStep)
+Q_DECLARE_METATYPE(wb::LrFindReport)
 
 namespace wb::ui {
 

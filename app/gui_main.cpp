@@ -1,20 +1,26 @@
 // The workbench window. Options (see --help): --data DIR, --runs DIR, --epochs N, --start, and
 // for documentation screenshots --screenshot FILE --screenshot-after SECONDS
-// [--quit-after-screenshot], with the hidden --tab NAME and --schedule POLICY to set the scene.
+// [--quit-after-screenshot], with the hidden --tab NAME, --schedule POLICY, --compare N (the
+// N newest runs selected in the Runs tab), --lr-find (run the range test at start) and
+// --lr-use SUGGESTION:onecycle|fixed (then pick that suggestion, use it and start training)
+// to set the scene.
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
 #include <QPixmap>
+#include <QSplitter>
 #include <QStringList>
 #include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
 #include <cstdlib>
 
+#include "app/lr_finder_panel.h"
 #include "app/main_window.h"
 #include "app/model_panel.h"
+#include "app/runs_panel.h"
 #include "engine/runtime.h"
 #include "engine/trainer.h"
 
@@ -51,6 +57,17 @@ struct CommandLine {
     QCommandLineOption schedule{QStringLiteral("schedule"),
                                 QStringLiteral("Learning-rate schedule policy."),
                                 QStringLiteral("POLICY")};
+    QCommandLineOption compare{QStringLiteral("compare"),
+                               QStringLiteral("Compare the N newest runs in the Runs tab."),
+                               QStringLiteral("N")};
+
+    QCommandLineOption lrFind{QStringLiteral("lr-find"),
+                              QStringLiteral("Run the learning-rate range test at start.")};
+    QCommandLineOption lrUse{
+        QStringLiteral("lr-use"),
+        QStringLiteral("After the range test, use a suggestion and start training: "
+                       "steepest|valley|min_div10 : onecycle|fixed."),
+        QStringLiteral("SUGGESTION:USE")};
 
     CommandLine() : help(parser.addHelpOption()), version(parser.addVersionOption()) {
         parser.setApplicationDescription(
@@ -58,7 +75,10 @@ struct CommandLine {
         parser.addOptions({data, runs, epochs, start, screenshot, screenshotAfter, quitAfter});
         tab.setFlags(QCommandLineOption::HiddenFromHelp);
         schedule.setFlags(QCommandLineOption::HiddenFromHelp);
-        parser.addOptions({tab, schedule});
+        compare.setFlags(QCommandLineOption::HiddenFromHelp);
+        lrFind.setFlags(QCommandLineOption::HiddenFromHelp);
+        lrUse.setFlags(QCommandLineOption::HiddenFromHelp);
+        parser.addOptions({tab, schedule, compare, lrFind, lrUse});
     }
 
     /// Answers --help, --version and a wrong command line on the terminal and exits, before
@@ -173,6 +193,16 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    int compareCount = 0;
+    if (parser.isSet(cli.compare)) {
+        bool ok = false;
+        compareCount = parser.value(cli.compare).toInt(&ok);
+        if (!ok || compareCount < 1) {
+            std::fprintf(stderr, "workbench: --compare wants a positive number of runs\n");
+            return 2;
+        }
+    }
+
     wb::set_threads(0);
 
     wb::ui::MainWindow window(options);
@@ -182,9 +212,54 @@ int main(int argc, char** argv) {
         e.schedule.policy = parser.value(cli.schedule).toStdString();
         window.modelPanel()->setExperiment(e);
     }
+    if (compareCount > 0) {
+        // Rows are newest first.
+        QList<int> rows;
+        for (int row = 0; row < compareCount; ++row) {
+            rows.append(row);
+        }
+        const int selected = window.runsPanel()->selectRows(rows);
+        // The comparison is the subject: the tabs get most of the width.
+        window.splitter()->setSizes({760, 520});
+        if (selected < compareCount) {
+            std::fprintf(stderr, "workbench: --compare %d: the runs folder has %d run(s)\n",
+                         compareCount, selected);
+        }
+    }
+    QString lrSuggestion;
+    bool lrOnecycle = false;
+    if (parser.isSet(cli.lrUse)) {
+        const QStringList parts = parser.value(cli.lrUse).split(QLatin1Char(':'));
+        const QStringList suggestions = {QStringLiteral("steepest"), QStringLiteral("valley"),
+                                         QStringLiteral("min_div10")};
+        const QStringList uses = {QStringLiteral("onecycle"), QStringLiteral("fixed")};
+        if (parts.size() != 2 || !suggestions.contains(parts[0]) || !uses.contains(parts[1])) {
+            std::fprintf(stderr,
+                         "workbench: --lr-use wants steepest|valley|min_div10:onecycle|fixed\n");
+            return 2;
+        }
+        lrSuggestion = parts[0];
+        lrOnecycle = parts[1] == uses[0];
+    }
     window.show();
     if (parser.isSet(cli.start)) {
         QTimer::singleShot(0, &window, [&window] { window.startTraining(); });
+    }
+    if (parser.isSet(cli.lrFind)) {
+        QTimer::singleShot(0, &window, [&window] { window.startLrFinder(); });
+    }
+    if (!lrSuggestion.isEmpty()) {
+        auto* panel = window.lrFinderPanel();
+        QObject::connect(panel, &wb::ui::LrFinderPanel::finished, &window,
+                         [&window, panel, lrSuggestion, lrOnecycle](const wb::LrFindReport& r) {
+                             if (r.status != "finished" || !panel->pickSuggestion(lrSuggestion)) {
+                                 std::fprintf(stderr, "workbench: no %s suggestion to use\n",
+                                              qPrintable(lrSuggestion));
+                                 return;
+                             }
+                             panel->applyPicked(lrOnecycle);
+                             window.startTraining();
+                         });
     }
     bool screenshotFailed = false;
     if (parser.isSet(cli.screenshot)) {

@@ -15,6 +15,9 @@ void registerEngineMetaTypes() {
     qRegisterMetaType<QList<wb::IterationStats>>();
     qRegisterMetaType<wb::EpochStats>();
     qRegisterMetaType<wb::RunResult>();
+    qRegisterMetaType<wb::LrFinderStep>();
+    qRegisterMetaType<QList<wb::LrFinderStep>>();
+    qRegisterMetaType<wb::LrFindReport>();
 }
 
 }  // namespace wb::ui

@@ -17,10 +17,12 @@
 #include "app/dataset_panel.h"
 #include "app/log_view.h"
 #include "app/logging.h"
+#include "app/lr_finder_panel.h"
 #include "app/model_panel.h"
 #include "app/runs_panel.h"
 #include "app/training_panel.h"
 #include "engine/errors.h"
+#include "engine/lr_find_run.h"
 
 namespace wb::ui {
 namespace {
@@ -39,6 +41,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     m_model = new ModelPanel;
     m_runs = new RunsPanel;
     m_training = new TrainingPanel;
+    m_lrFinder = new LrFinderPanel;
     m_log = new LogView;
 
     m_tabs = new QTabWidget;
@@ -54,8 +57,12 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     logLayout->addWidget(new QLabel(tr("Messages")));
     logLayout->addWidget(m_log);
 
+    m_workTabs = new QTabWidget;
+    m_workTabs->addTab(m_training, tr("Training"));
+    m_workTabs->addTab(m_lrFinder, tr("LR range test"));
+
     auto* right = new QSplitter(Qt::Vertical);
-    right->addWidget(m_training);
+    right->addWidget(m_workTabs);
     right->addWidget(logBox);
     right->setStretchFactor(0, 1);
     right->setStretchFactor(1, 0);
@@ -85,6 +92,23 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_training, &TrainingPanel::startRequested, this, &MainWindow::startTraining);
     connect(m_training, &TrainingPanel::runStarted, m_runs, &RunsPanel::setActiveRun);
     connect(m_training, &TrainingPanel::runFinished, this, &MainWindow::onRunFinished);
+    connect(m_lrFinder, &LrFinderPanel::messageLogged, this, &MainWindow::logMessage);
+    connect(m_lrFinder, &LrFinderPanel::startRequested, this, &MainWindow::startLrFinder);
+    connect(m_lrFinder, &LrFinderPanel::rateApplied, this, &MainWindow::applyRate);
+    connect(m_lrFinder, &LrFinderPanel::runningChanged, this, [this](bool running) {
+        m_model->setEditable(!running);
+        statusBar()->showMessage(running ? tr("Learning-rate range test…") : tr("Ready"),
+                                 running ? 0 : kStatusMessageMs);
+    });
+    connect(m_training, &TrainingPanel::runningChanged, this, [this](bool running) {
+        m_lrFinder->setStartBlocked(running ? tr("a training run is going") : QString());
+    });
+    // A run started at the rate picked in a range test keeps that test's curve.
+    connect(m_training, &TrainingPanel::runStarted, this, [this](const QString& runDir) {
+        if (!m_appliedLrFindDir.isEmpty() && experiment().optimizer.lr == m_appliedLr) {
+            wb::copy_lr_find_files(m_appliedLrFindDir.toStdString(), runDir.toStdString());
+        }
+    });
     connect(m_dataset, &DatasetPanel::folderChanged, this, [this] {
         m_training->setStartBlocked({});
         m_model->setTrainingSetSize(0);
@@ -147,11 +171,13 @@ wb::Experiment MainWindow::experiment() const {
     // An empty root means the bundled demo: the saved experiment stays portable.
     e.data.root = m_dataset->isDemo() ? std::string() : m_dataset->folder().toStdString();
     e.runs_dir = m_runs->runsDir().toStdString();
+    e.lr_finder = m_lrFinder->settings();
     return e;
 }
 
 void MainWindow::setExperiment(const wb::Experiment& experiment) {
     m_model->setExperiment(experiment);
+    m_lrFinder->setSettings(experiment.lr_finder);
     wb::SplitOptions split;
     split.val_fraction = experiment.data.val_fraction;
     split.test_fraction = experiment.data.test_fraction;
@@ -168,6 +194,11 @@ void MainWindow::setExperiment(const wb::Experiment& experiment) {
 
 bool MainWindow::startTraining() {
     if (m_training->isRunning()) {
+        return false;
+    }
+    if (m_lrFinder->isRunning()) {
+        showError(tr("Cannot start"),
+                  tr("A learning-rate range test is running; stop it or wait for it to end."));
         return false;
     }
     if (!m_dataset->isScanning() && !m_dataset->hasScan() && !m_dataset->folder().isEmpty()) {
@@ -189,8 +220,51 @@ bool MainWindow::startTraining() {
         return false;
     }
     m_model->setEditable(false);
+    m_workTabs->setCurrentWidget(m_training);
     statusBar()->showMessage(tr("Training…"));
     return true;
+}
+
+bool MainWindow::startLrFinder() {
+    if (m_training->isRunning() || m_lrFinder->isRunning()) {
+        return false;
+    }
+    if (!m_dataset->isScanning() && !m_dataset->hasScan() && !m_dataset->folder().isEmpty()) {
+        showError(tr("Cannot start"),
+                  tr("The dataset folder %1 cannot be used; choose another one on the Dataset "
+                     "tab.")
+                      .arg(QDir::toNativeSeparators(m_dataset->folder())));
+        return false;
+    }
+    const wb::Experiment e = experiment();
+    try {
+        wb::validate(e);
+    } catch (const std::exception& error) {
+        showError(tr("Cannot start"),
+                  tr("The settings are not valid: %1").arg(QString::fromUtf8(error.what())));
+        return false;
+    }
+    m_workTabs->setCurrentWidget(m_lrFinder);
+    return m_lrFinder->start(e);
+}
+
+void MainWindow::applyRate(double lr, bool onecycle, const QString& lrFindDir) {
+    wb::Experiment e = m_model->experiment();
+    e.optimizer.lr = lr;
+    if (onecycle) {
+        e.schedule.policy = "onecycle";
+    } else if (e.schedule.policy == "onecycle") {
+        e.schedule.policy = "constant";
+    }
+    m_model->setExperiment(e);
+    m_appliedLr = m_model->experiment().optimizer.lr;
+    m_appliedLrFindDir = lrFindDir;
+    m_tabs->setCurrentWidget(m_model);
+    logMessage(wb::Level::Info,
+               onecycle ? tr("Learning rate %1 set as the 1cycle maximum").arg(lr, 0, 'g', 3)
+                        : tr("Learning rate %1 set as the %2 schedule's rate")
+                              .arg(lr, 0, 'g', 3)
+                              .arg(QString::fromStdString(e.schedule.policy)));
 }
 
 void MainWindow::stopTraining() {
@@ -258,6 +332,9 @@ void MainWindow::saveExperiment() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_lrFinder->isRunning()) {
+        m_lrFinder->stop();
+    }
     if (m_training->isRunning()) {
         // Stop first, close when the run has ended (onRunFinished): the window stays
         // responsive meanwhile, and the run folder is left complete.

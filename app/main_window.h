@@ -13,6 +13,7 @@ namespace wb::ui {
 
 class DatasetPanel;
 class LogView;
+class LrFinderPanel;
 class ModelPanel;
 class RunsPanel;
 class TrainingPanel;
@@ -51,8 +52,16 @@ public:
     ModelPanel* modelPanel() const { return m_model; }
     TrainingPanel* trainingPanel() const { return m_training; }
     RunsPanel* runsPanel() const { return m_runs; }
+    LrFinderPanel* lrFinderPanel() const { return m_lrFinder; }
+    /// The right-hand tabs: training charts, and the learning-rate range test.
+    QTabWidget* workTabs() const { return m_workTabs; }
+
+    /// Runs the learning-rate range test of experiment(); false with the reason logged.
+    bool startLrFinder();
     LogView* logView() const { return m_log; }
     QTabWidget* tabs() const { return m_tabs; }
+    /// The tabs (left) and the training panel (right).
+    QSplitter* splitter() const { return m_splitter; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -62,6 +71,7 @@ private:
     void logMessage(wb::Level level, const QString& text);
     void showError(const QString& title, const QString& text);
     void onRunFinished(const wb::RunResult& result);
+    void applyRate(double lr, bool onecycle, const QString& lrFindDir);
     void openExperiment();
     void saveExperiment();
 
@@ -72,7 +82,13 @@ private:
     ModelPanel* m_model = nullptr;
     TrainingPanel* m_training = nullptr;
     RunsPanel* m_runs = nullptr;
+    LrFinderPanel* m_lrFinder = nullptr;
+    QTabWidget* m_workTabs = nullptr;
     LogView* m_log = nullptr;
+    /// The range test whose rate the form holds, and that rate: a run started at that rate
+    /// gets the test's files.
+    QString m_appliedLrFindDir;
+    double m_appliedLr = 0;
     bool m_closePending = false;
 };
 

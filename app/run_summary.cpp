@@ -13,6 +13,24 @@
 
 namespace wb::ui {
 
+QString learningRateText(const RunSummary& run) {
+    if (run.optimizer.isEmpty()) {
+        return {};
+    }
+    const QString rate = QString::number(run.learningRate, 'g', 4);
+    return run.policy == QLatin1String("onecycle") ? QStringLiteral("max lr %1").arg(rate)
+                                                   : QStringLiteral("lr %1").arg(rate);
+}
+
+QString hyperparameterText(const RunSummary& run) {
+    if (run.optimizer.isEmpty()) {
+        return {};
+    }
+    return QStringLiteral("%1 %2 bs %3")
+        .arg(run.optimizer, learningRateText(run))
+        .arg(run.batchSize);
+}
+
 bool readMetricsCsv(const QString& path, MetricsTable* table, QString* error) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
@@ -85,6 +103,11 @@ RunSummary readRunSummary(const QString& runDir) {
             const wb::Experiment experiment = wb::load_experiment(yamlPath.toStdString());
             run.model = QString::fromStdString(experiment.model.arch);
             run.plannedEpochs = experiment.epochs;
+            run.policy = QString::fromStdString(experiment.schedule.policy);
+            run.optimizer = QString::fromStdString(experiment.optimizer.type);
+            run.learningRate = experiment.optimizer.lr;
+            run.batchSize = experiment.batch_size;
+            run.seed = experiment.seed;
         } catch (const std::exception& e) {
             run.error = QString::fromUtf8(e.what());
         }

@@ -14,6 +14,12 @@ struct RunSummary {
     QString dir;
     QString name;   ///< the folder's name
     QString model;  ///< architecture, from experiment.yaml
+    /// From experiment.yaml; empty (and 0) when it cannot be read.
+    QString policy;           ///< schedule.policy: "constant", "step", …, "onecycle"
+    QString optimizer;        ///< optimizer.type: "sgd", "adam" or "adamw"
+    double learningRate = 0;  ///< optimizer.lr; the peak rate when the policy is "onecycle"
+    int batchSize = 0;
+    quint64 seed = 0;
     /// From result.yaml: "finished", "cancelled" or "failed". Without it: "finished" when
     /// metrics.csv has all planned epochs, else "incomplete" (still running elsewhere, or
     /// killed). "running" is set by the caller for the active run; "unreadable" comes with
@@ -30,6 +36,13 @@ struct RunSummary {
     double testAccuracy = 0;
     QDateTime modified;
 };
+
+/// "lr 0.05", or "max lr 0.05" for a 1cycle run (where optimizer.lr is the peak); empty when
+/// the experiment could not be read.
+QString learningRateText(const RunSummary& run);
+
+/// The key hyperparameters in a few words: "sgd lr 0.1 bs 64", "adam max lr 0.003 bs 128".
+QString hyperparameterText(const RunSummary& run);
 
 /// Per-epoch rows of a metrics.csv, by column name.
 struct MetricsTable {

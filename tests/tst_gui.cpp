@@ -2,6 +2,7 @@
 // Training runs use the bundled demo dataset (WB_DEMO_DATA) and write into temporary folders.
 
 #include <QChart>
+#include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
@@ -33,6 +34,7 @@
 
 #include "app/dataset_panel.h"
 #include "app/log_view.h"
+#include "app/lr_finder_panel.h"
 #include "app/main_window.h"
 #include "app/model_panel.h"
 #include "app/run_summary.h"
@@ -45,6 +47,7 @@
 #include "engine/train_schedule.h"
 #include "engine/trainer.h"
 #include "widgets/chart_math.h"
+#include "widgets/lr_plot.h"
 #include "widgets/schedule_preview.h"
 #include "widgets/training_charts.h"
 
@@ -134,6 +137,8 @@ private slots:
     void closingWindowWhileTrainingStopsTheRunFirst();
     void destroyingWindowWhileTrainingDoesNotHang();
     void rateChartShowsTheAppliedOneCycleRates();
+    void lrFinderPanelHandsThePickedRateToTraining();
+    void lrFinderStopKeepsTheCurveSoFar();
 
 private:
     std::unique_ptr<MainWindow> makeWindow(const QString& runsDir, int epochs);
@@ -1071,6 +1076,107 @@ void TestGui::rateChartShowsTheAppliedOneCycleRates() {
     QCOMPARE(charts->rateChart()->learningRateSeries()->count(), 20);
     QCOMPARE(charts->rateChart()->momentumSeries()->count(), 20);
     QVERIFY(charts->rateChart()->showsCurves());
+}
+
+// ---- learning-rate range test ----------------------------------------------------------------
+
+void TestGui::lrFinderPanelHandsThePickedRateToTraining() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 1);
+    setSmallRun(window.get(), 1);
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    QTRY_VERIFY_WITH_TIMEOUT(window->datasetPanel()->hasScan(), kScanTimeoutMs);
+    LrFinderPanel* panel = window->lrFinderPanel();
+    wb::LrFinderConfig settings;
+    settings.start_lr = 1e-5;
+    settings.end_lr = 1;
+    settings.num_iter = 30;
+    panel->setSettings(settings);
+    QSignalSpy finished(panel, &LrFinderPanel::finished);
+
+    QTest::mouseClick(panel->runButton(), Qt::LeftButton);
+    QVERIFY(panel->isRunning());
+    QCOMPARE(window->workTabs()->currentWidget(), panel);
+    QVERIFY(!panel->runButton()->isEnabled());
+    QVERIFY(panel->stopButton()->isEnabled());
+    QVERIFY(!window->startTraining());  // one job at a time
+    QVERIFY(finished.wait(kRunTimeoutMs));
+    QVERIFY(!panel->isRunning());
+
+    const wb::LrFindReport& report = panel->report();
+    QVERIFY2(report.status == "finished", report.message.c_str());
+    const QDir folder(QString::fromStdString(report.run_dir));
+    QCOMPARE(folder.absolutePath(),
+             QDir(runs.path() + "/lr-find")
+                 .absoluteFilePath(QFileInfo(folder.absolutePath()).fileName()));
+    for (const char* name : {"lr_find.csv", "lr_find.png", "lr_find.yaml", "experiment.yaml"}) {
+        QVERIFY2(folder.exists(QString::fromLatin1(name)), name);
+    }
+    QFile csv(folder.filePath(QStringLiteral("lr_find.csv")));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const int rows = int(csv.readAll().count('\n')) - 1;
+    QCOMPARE(rows, int(report.result.lrs.size()));
+    // The plot holds the whole curve, and a first pick is made for the user.
+    LrPlot* plot = panel->plot();
+    plot->flush();
+    QCOMPARE(plot->smoothedSeries()->count(), int(report.result.lrs.size()));
+    QVERIFY(std::isfinite(panel->pickedRate()));
+
+    // A click on the plot picks the rate under the cursor.
+    const double target = report.result.lrs[report.result.lrs.size() / 2];
+    const QPointF at = plot->positionOf(target, report.result.smoothed[0]);
+    QTest::mouseClick(plot->view()->viewport(), Qt::LeftButton, {}, at.toPoint());
+    QVERIFY2(std::abs(std::log10(panel->pickedRate() / target)) < 0.05,
+             qPrintable(QString("picked %1, clicked at %2").arg(panel->pickedRate()).arg(target)));
+    const double picked = panel->pickedRate();
+
+    QTest::mouseClick(panel->onecycleButton(), Qt::LeftButton);
+    wb::Experiment e = window->modelPanel()->experiment();
+    QCOMPARE(e.schedule.policy, std::string("onecycle"));
+    QVERIFY(std::abs(e.optimizer.lr / picked - 1) < 1e-6);
+    QFile yaml(folder.filePath(QStringLiteral("lr_find.yaml")));
+    QVERIFY(yaml.open(QIODevice::ReadOnly));
+    QVERIFY(yaml.readAll().contains("used_as: onecycle_max_lr"));
+
+    QTest::mouseClick(panel->fixedButton(), Qt::LeftButton);
+    e = window->modelPanel()->experiment();
+    QCOMPARE(e.schedule.policy, std::string("constant"));
+    QVERIFY(std::abs(e.optimizer.lr / picked - 1) < 1e-6);
+
+    // Training at that rate keeps the range test's files in its run folder.
+    TrainingPanel* training = window->trainingPanel();
+    QSignalSpy trained(training, &TrainingPanel::runFinished);
+    QVERIFY(window->startTraining());
+    QCOMPARE(window->workTabs()->currentWidget(), training);
+    QVERIFY(!panel->runButton()->isEnabled());
+    QVERIFY(trained.wait(kRunTimeoutMs));
+    const QDir run(QString::fromStdString(training->lastResult().run_dir));
+    QVERIFY2(run.exists(QStringLiteral("lr_find.csv")), qPrintable(run.absolutePath()));
+    QVERIFY(run.exists(QStringLiteral("lr_find.png")));
+    QTRY_VERIFY(panel->runButton()->isEnabled());
+}
+
+void TestGui::lrFinderStopKeepsTheCurveSoFar() {
+    QTemporaryDir runs;
+    auto window = makeWindow(runs.path(), 1);
+    setSmallRun(window.get(), 1);
+    LrFinderPanel* panel = window->lrFinderPanel();
+    wb::LrFinderConfig settings;
+    settings.num_iter = 100000;
+    settings.diverge_threshold = 0;
+    settings.end_lr = 1e-3;
+    panel->setSettings(settings);
+    QSignalSpy finished(panel, &LrFinderPanel::finished);
+    QVERIFY(window->startLrFinder());
+    QTRY_VERIFY_WITH_TIMEOUT(panel->plot()->smoothedSeries()->count() >= 3, kRunTimeoutMs);
+    QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(kRunTimeoutMs));
+    const wb::LrFindReport& report = panel->report();
+    QCOMPARE(report.status, std::string("cancelled"));
+    QCOMPARE(report.result.stop_reason, std::string("cancelled"));
+    QVERIFY(report.result.lrs.size() >= 3);
+    QVERIFY(QFile::exists(QString::fromStdString(report.run_dir) + "/lr_find.png"));
+    QVERIFY(panel->runButton()->isEnabled());
 }
 
 QTEST_MAIN(TestGui)
