@@ -201,22 +201,11 @@ bool MainWindow::startTraining() {
                   tr("A learning-rate range test is running; stop it or wait for it to end."));
         return false;
     }
-    if (!m_dataset->isScanning() && !m_dataset->hasScan() && !m_dataset->folder().isEmpty()) {
-        showError(tr("Cannot start"),
-                  tr("The dataset folder %1 cannot be used; choose another one on the Dataset "
-                     "tab.")
-                      .arg(QDir::toNativeSeparators(m_dataset->folder())));
+    const auto e = startableExperiment();
+    if (!e) {
         return false;
     }
-    const wb::Experiment e = experiment();
-    try {
-        wb::validate(e);
-    } catch (const std::exception& error) {
-        showError(tr("Cannot start"),
-                  tr("The settings are not valid: %1").arg(QString::fromUtf8(error.what())));
-        return false;
-    }
-    if (!m_training->start(e)) {
+    if (!m_training->start(*e)) {
         return false;
     }
     m_model->setEditable(false);
@@ -229,12 +218,21 @@ bool MainWindow::startLrFinder() {
     if (m_training->isRunning() || m_lrFinder->isRunning()) {
         return false;
     }
+    const auto e = startableExperiment();
+    if (!e) {
+        return false;
+    }
+    m_workTabs->setCurrentWidget(m_lrFinder);
+    return m_lrFinder->start(*e);
+}
+
+std::optional<wb::Experiment> MainWindow::startableExperiment() {
     if (!m_dataset->isScanning() && !m_dataset->hasScan() && !m_dataset->folder().isEmpty()) {
         showError(tr("Cannot start"),
                   tr("The dataset folder %1 cannot be used; choose another one on the Dataset "
                      "tab.")
                       .arg(QDir::toNativeSeparators(m_dataset->folder())));
-        return false;
+        return std::nullopt;
     }
     const wb::Experiment e = experiment();
     try {
@@ -242,10 +240,9 @@ bool MainWindow::startLrFinder() {
     } catch (const std::exception& error) {
         showError(tr("Cannot start"),
                   tr("The settings are not valid: %1").arg(QString::fromUtf8(error.what())));
-        return false;
+        return std::nullopt;
     }
-    m_workTabs->setCurrentWidget(m_lrFinder);
-    return m_lrFinder->start(e);
+    return e;
 }
 
 void MainWindow::applyRate(double lr, bool onecycle, const QString& lrFindDir) {

@@ -2,6 +2,7 @@
 
 #include <QMainWindow>
 #include <QString>
+#include <optional>
 
 #include "app/engine_types.h"
 #include "engine/experiment.h"
@@ -72,6 +73,8 @@ private:
     void showError(const QString& title, const QString& text);
     void onRunFinished(const wb::RunResult& result);
     void applyRate(double lr, bool onecycle, const QString& lrFindDir);
+    /// experiment(), when a job can start on it; otherwise nothing, with the reason shown.
+    std::optional<wb::Experiment> startableExperiment();
     void openExperiment();
     void saveExperiment();
 

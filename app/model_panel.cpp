@@ -84,6 +84,10 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
 
     m_epochs = makeSpin(1, 100000);
     m_batchSize = makeSpin(1, 65536);
+    m_accumulation = makeSpin(1, 4096);
+    m_accumulation->setToolTip(
+        tr("Batches whose gradients are summed into one optimizer step: the effective batch is "
+           "the batch size times this"));
     m_seed = new QLineEdit;
     m_seed->setValidator(
         new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[0-9]{1,19}")), this));
@@ -115,6 +119,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     auto* runForm = new QFormLayout(runBox);
     runForm->addRow(tr("Epochs"), m_epochs);
     runForm->addRow(tr("Batch size"), m_batchSize);
+    runForm->addRow(tr("Batches per step"), m_accumulation);
     runForm->addRow(tr("Seed"), m_seed);
 
     m_form = new QWidget;
@@ -147,7 +152,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     for (QComboBox* combo : {m_arch, m_channels, m_normalize, m_optimizer}) {
         connect(combo, &QComboBox::activated, this, edited);
     }
-    for (QSpinBox* spin : {m_imageSize, m_cropPadding, m_epochs, m_batchSize}) {
+    for (QSpinBox* spin : {m_imageSize, m_cropPadding, m_epochs, m_batchSize, m_accumulation}) {
         connect(spin, &QSpinBox::valueChanged, this, edited);
     }
     for (QDoubleSpinBox* spin : {m_lr, m_momentum, m_weightDecay}) {
@@ -177,7 +182,8 @@ void ModelPanel::setExperiment(const wb::Experiment& experiment) {
     const QSignalBlocker blockers[] = {
         QSignalBlocker(m_imageSize),   QSignalBlocker(m_cropPadding), QSignalBlocker(m_epochs),
         QSignalBlocker(m_batchSize),   QSignalBlocker(m_lr),          QSignalBlocker(m_momentum),
-        QSignalBlocker(m_weightDecay), QSignalBlocker(m_hflip),       QSignalBlocker(m_randomCrop)};
+        QSignalBlocker(m_weightDecay), QSignalBlocker(m_hflip),       QSignalBlocker(m_randomCrop),
+        QSignalBlocker(m_accumulation)};
     const wb::Preprocessing& p = experiment.preprocessing;
     selectText(m_arch, QString::fromStdString(experiment.model.arch));
     m_imageSize->setValue(p.image_size);
@@ -197,6 +203,7 @@ void ModelPanel::setExperiment(const wb::Experiment& experiment) {
 
     m_epochs->setValue(experiment.epochs);
     m_batchSize->setValue(experiment.batch_size);
+    m_accumulation->setValue(experiment.grad_accumulation);
     m_seed->setText(QString::number(experiment.seed));
     updateEnabledFields();
     schedulePreviewUpdate();
@@ -228,6 +235,7 @@ wb::Experiment ModelPanel::experiment() const {
 
     e.epochs = m_epochs->value();
     e.batch_size = m_batchSize->value();
+    e.grad_accumulation = m_accumulation->value();
     bool ok = false;
     const qulonglong seed = m_seed->text().toULongLong(&ok);
     if (ok) {

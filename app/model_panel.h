@@ -43,6 +43,7 @@ public:
     QDoubleSpinBox* learningRateSpin() const { return m_lr; }
     QSpinBox* epochsSpin() const { return m_epochs; }
     QSpinBox* batchSizeSpin() const { return m_batchSize; }
+    QSpinBox* accumulationSpin() const { return m_accumulation; }
     ScheduleForm* scheduleForm() const { return m_scheduleForm; }
     SchedulePreview* schedulePreview() const { return m_preview; }
 
@@ -74,6 +75,7 @@ private:
     long long m_trainImages = 0;
     QSpinBox* m_epochs = nullptr;
     QSpinBox* m_batchSize = nullptr;
+    QSpinBox* m_accumulation = nullptr;
     QLineEdit* m_seed = nullptr;
 };
 

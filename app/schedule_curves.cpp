@@ -8,17 +8,22 @@
 
 namespace wb::ui {
 
-long long stepsPerEpoch(long long trainImages, int batchSize) {
-    if (trainImages < 1 || batchSize < 1) {
+long long stepsPerEpoch(long long trainImages, int batchSize, int accumulation) {
+    if (trainImages < 1 || batchSize < 1 || accumulation < 1) {
         return 0;
     }
-    return (trainImages + batchSize - 1) / batchSize;
+    const bool dropLast = trainImages % batchSize == 1;
+    if (dropLast && trainImages < batchSize) {
+        return 0;
+    }
+    return wb::total_steps(trainImages, batchSize, 1, accumulation, dropLast);
 }
 
 ScheduleCurves computeScheduleCurves(const wb::Experiment& experiment, long long trainImages,
                                      int maxPoints) {
     ScheduleCurves curves;
-    curves.stepsPerEpoch = stepsPerEpoch(trainImages, experiment.batch_size);
+    curves.stepsPerEpoch =
+        stepsPerEpoch(trainImages, experiment.batch_size, experiment.grad_accumulation);
     curves.totalSteps = curves.stepsPerEpoch * std::max(0, experiment.epochs);
     try {
         const wb::Schedule schedule = wb::Schedule::make(

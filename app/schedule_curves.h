@@ -23,9 +23,11 @@ struct ScheduleCurves {
     QString error;
 };
 
-/// Optimizer steps per epoch for `trainImages` training images in batches of `batchSize`: the
-/// trainer's loader keeps the last, partial batch, so the ceiling. 0 when either is below 1.
-long long stepsPerEpoch(long long trainImages, int batchSize);
+/// Optimizer steps per epoch for `trainImages` training images in batches of `batchSize`, one
+/// step per `accumulation` batches, as the trainer counts them: the last, partial batch is kept
+/// (left out only when it would hold one image, which batch norm cannot train on) and so is the
+/// last, shorter group of batches. 0 when an argument is below 1.
+long long stepsPerEpoch(long long trainImages, int batchSize, int accumulation = 1);
 
 /// The curves of `experiment` for a training split of `trainImages` images, computed with the
 /// same wb::Schedule the trainer uses.

@@ -890,6 +890,9 @@ void TestGui::schedulePreviewWaitsForADataset() {
     QCOMPARE(stepsPerEpoch(300, 32), 10LL);
     QCOMPARE(stepsPerEpoch(320, 32), 10LL);
     QCOMPARE(stepsPerEpoch(0, 32), 0LL);
+    QCOMPARE(stepsPerEpoch(321, 32), 10LL);  // a last batch of one image is left out
+    QCOMPARE(stepsPerEpoch(300, 32, 4), 3LL);
+    QCOMPARE(stepsPerEpoch(1, 32), 0LL);
 }
 
 void TestGui::runsPanelReadsRunFolders() {
