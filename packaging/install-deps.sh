@@ -12,10 +12,18 @@ packages=(
     # engine
     libtorch-dev libopencv-dev libyaml-cpp-dev libprotobuf-dev protobuf-compiler
     libboost-dev libgloo-dev libcli11-dev
+    # evaluation.json
+    nlohmann-json3-dev
+    # TensorBoard writer: animated GIFs
+    libgif-dev
     # an optimized BLAS for linear layers (Debian's libtorch links the reference BLAS)
     libopenblas0-openmp
     # tests: reference outputs, real data, a virtual display for screenshots
     python3-torch python3-torchvision dataset-fashion-mnist xvfb xauth
+    # tests: the independent TensorBoard event-file reader (tests/python/tb_reader.py)
+    python3-protobuf python3-crcmod python3-pil
+    # tests: reference metrics (tests/python/metrics_reference.py)
+    python3-sklearn
 )
 
 missing=()
