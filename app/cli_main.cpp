@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "engine/errors.h"
+#include "engine/evaluation.h"
 #include "engine/experiment.h"
 #include "engine/idx.h"
 #include "engine/image_folder.h"
@@ -237,6 +238,9 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
     cmd->add_option("--threads", f.e.threads, "Compute threads (0: all cores)");
     cmd->add_option("--device", f.e.device, "cpu or cuda");
     cmd->add_option("--runs", f.e.runs_dir, "Folder for run folders");
+    cmd->add_option("--log-dir", f.e.tensorboard.log_dir,
+                    "TensorBoard: a folder shared by runs (default: tensorboard/ in each run)");
+    cmd->add_flag("--no-tensorboard", "Write no TensorBoard event files");
     cmd->add_option("-n,--name", f.e.name, "Run name");
 }
 
@@ -317,6 +321,10 @@ wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
         e.device = g.device;
     if (given("--runs"))
         e.runs_dir = g.runs_dir;
+    if (given("--log-dir"))
+        e.tensorboard.log_dir = g.tensorboard.log_dir;
+    if (given("--no-tensorboard"))
+        e.tensorboard.enabled = false;
     if (given("--name"))
         e.name = g.name;
     wb::validate(e);
@@ -390,6 +398,26 @@ int run_resume(const std::string& run_dir) {
     return r.status == "cancelled" ? 130 : 1;
 }
 
+int run_evaluate(const std::string& run_dir, const wb::EvaluationOptions& options) {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    ConsoleObserver observer(isatty(STDOUT_FILENO));
+    wb::EvaluationReport report;
+    try {
+        report = wb::evaluate_checkpoint(run_dir, options, observer, g_cancel);
+    } catch (const wb::DataError& error) {
+        std::fprintf(stderr, "error: %s\n", error.what());
+        return 1;
+    }
+    if (report.cancelled) {
+        std::fprintf(stderr, "evaluation cancelled; no files written\n");
+        return 130;
+    }
+    std::printf("%s\nwrote evaluation.json, confusion_matrix.csv and predictions.csv to %s\n",
+                wb::evaluation_text(report).c_str(), report.output_dir.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -416,6 +444,24 @@ int main(int argc, char** argv) {
     resume->add_option("run_dir", resume_dir, "Run folder")
         ->required()
         ->check(CLI::ExistingDirectory);
+
+    std::string eval_dir;
+    wb::EvaluationOptions eval_options;
+    auto* evaluate = app.add_subcommand(
+        "evaluate",
+        "Evaluate a run's checkpoint on one split: per-class report and confusion matrix, "
+        "written to RUN_DIR/evaluation/<split>/");
+    evaluate->add_option("run_dir", eval_dir, "Run folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    evaluate
+        ->add_option("--checkpoint", eval_options.checkpoint,
+                     "Checkpoint file in the run folder, or a path")
+        ->capture_default_str();
+    evaluate
+        ->add_option("--split", eval_options.split,
+                     "Split of the run's dataset: test, val or train")
+        ->capture_default_str();
 
     std::string scan_dir;
     wb::SplitOptions scan_split;
@@ -452,6 +498,9 @@ int main(int argc, char** argv) {
         }
         if (*resume) {
             return run_resume(resume_dir);
+        }
+        if (*evaluate) {
+            return run_evaluate(eval_dir, eval_options);
         }
         if (*scan) {
             auto s = wb::scan_image_folder(scan_dir, scan_split);

@@ -92,13 +92,10 @@ namespace {
 // The keys of each section, for the hint "'lr' belongs in the 'optimizer' section". The parser
 // itself accepts the keys of its field tables in read_experiment().
 
-const std::vector<std::string> kTopKeys = {"name",      "data",
-                                           "model",     "preprocessing",
-                                           "optimizer", "schedule",
-                                           "epochs",    "batch_size",
-                                           "seed",      "threads",
-                                           "device",    "runs_dir",
-                                           "lr_finder", "grad_accumulation"};
+const std::vector<std::string> kTopKeys = {
+    "name",       "data", "model",   "preprocessing", "optimizer", "schedule",  "epochs",
+    "batch_size", "seed", "threads", "device",        "runs_dir",  "lr_finder", "grad_accumulation",
+    "tensorboard"};
 const std::map<std::string, std::vector<std::string>> kSectionKeys = {
     {"data",
      {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb",
@@ -110,6 +107,7 @@ const std::map<std::string, std::vector<std::string>> kSectionKeys = {
     {"optimizer", {"type", "lr", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"}},
     {"schedule", schedule_keys()},
     {"lr_finder", lr_finder_keys()},
+    {"tensorboard", tensorboard_keys()},
 };
 
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
@@ -341,6 +339,7 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
     OptimizerConfig& o = e.optimizer;
     ScheduleConfig& sc = e.schedule;
     LrFinderConfig& lf = e.lr_finder;
+    TensorBoardConfig& tb = e.tensorboard;
     auto section = [&p](const std::string& name, std::function<void(const YAML::Node&)> read) {
         return std::pair<std::string, Parser::Handler>(name, std::move(read));
     };
@@ -415,6 +414,18 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                           p.field(s, "diverge_threshold", &lf.diverge_threshold),
                           p.field(s, "loss", &lf.loss),
                           p.field(s, "val_batches", &lf.val_batches)});
+                 }),
+         section("tensorboard",
+                 [&](const YAML::Node& n) {
+                     const std::string s = "tensorboard";
+                     p.read_map(
+                         n, s,
+                         {p.field(s, "enabled", &tb.enabled), p.field(s, "log_dir", &tb.log_dir),
+                          p.field(s, "histograms", &tb.histograms),
+                          p.field(s, "images", &tb.images), p.field(s, "pr_curves", &tb.pr_curves),
+                          p.field(s, "embeddings", &tb.embeddings),
+                          p.field(s, "embedding_images", &tb.embedding_images),
+                          p.field(s, "text", &tb.text), p.field(s, "hparams", &tb.hparams)});
                  }),
          p.field("", "epochs", &e.epochs), p.field("", "batch_size", &e.batch_size),
          p.field("", "grad_accumulation", &e.grad_accumulation), p.field("", "seed", &e.seed),
@@ -550,6 +561,7 @@ void check_experiment(const Experiment& e, const Fail& fail) {
     check_at_least(fail, "batch_size", e.batch_size, 2);
     check_at_least(fail, "grad_accumulation", e.grad_accumulation, 1);
     check_lr_finder(e.lr_finder, fail);
+    check_tensorboard(e.tensorboard, fail);
     const int min_size = min_image_size(e.model.arch);
     if (e.preprocessing.image_size < min_size) {
         fail({"preprocessing.image_size"}, "preprocessing.image_size: " + e.model.arch +
@@ -647,8 +659,12 @@ bool Experiment::operator==(const Experiment& other) const {
         return std::tie(f.start_lr, f.end_lr, f.num_iter, f.mode, f.smooth_beta,
                         f.diverge_threshold, f.loss, f.val_batches);
     };
-    return name == other.name && tie_data(data) == tie_data(other.data) &&
-           model.arch == other.model.arch &&
+    const auto tie_tb = [](const TensorBoardConfig& t) {
+        return std::tie(t.enabled, t.log_dir, t.histograms, t.images, t.pr_curves, t.embeddings,
+                        t.embedding_images, t.text, t.hparams);
+    };
+    return name == other.name && tie_tb(tensorboard) == tie_tb(other.tensorboard) &&
+           tie_data(data) == tie_data(other.data) && model.arch == other.model.arch &&
            tie_pre(preprocessing) == tie_pre(other.preprocessing) &&
            tie_opt(optimizer) == tie_opt(other.optimizer) &&
            tie_schedule(schedule) == tie_schedule(other.schedule) && epochs == other.epochs &&
@@ -765,6 +781,7 @@ std::string to_yaml(const Experiment& e) {
 
     write_schedule(w, e.schedule);
     write_lr_finder(w, e.lr_finder);
+    write_tensorboard(w, e.tensorboard);
     return w.text();
 }
 

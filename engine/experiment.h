@@ -88,6 +88,23 @@ struct LrFinderConfig {
     int val_batches = 4;
 };
 
+/// What a run writes for TensorBoard (engine/tensorboard): runs `train/` and `val/` under the
+/// log folder, and the run's hyperparameters in the folder itself. Scalars (loss, accuracy,
+/// rate, momentum, time, speed) are always written when `enabled`; the rest can be turned off.
+struct TensorBoardConfig {
+    bool enabled = true;
+    /// Empty: `tensorboard/` inside the run folder. Otherwise a folder shared by runs, which
+    /// gets one subfolder per run, named as the run folder.
+    std::string log_dir;
+    bool histograms = true;      ///< weights and gradients of every parameter, each epoch
+    bool images = true;          ///< a training batch, the confusion matrix, the worst mistakes
+    bool pr_curves = true;       ///< per class, on the validation set, each epoch
+    bool embeddings = true;      ///< penultimate features of validation images, for the projector
+    int embedding_images = 500;  ///< at most this many validation images in the projector
+    bool text = true;            ///< the experiment file
+    bool hparams = true;         ///< hyperparameters with the final metrics
+};
+
 /// Everything that defines a training run. Saved as experiment.yaml in the run folder; the
 /// same file given back reproduces the run.
 struct Experiment {
@@ -98,6 +115,7 @@ struct Experiment {
     OptimizerConfig optimizer;
     ScheduleConfig schedule;
     LrFinderConfig lr_finder;
+    TensorBoardConfig tensorboard;
     int epochs = 3;
     int batch_size = 64;
     /// Batches whose gradients are summed into one optimizer step (gradient accumulation);

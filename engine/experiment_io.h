@@ -87,4 +87,9 @@ const std::vector<std::string>& lr_finder_keys();
 void check_lr_finder(const LrFinderConfig& config, const Fail& fail);
 void write_lr_finder(Writer& writer, const LrFinderConfig& config);
 
+/// The keys of the 'tensorboard' section, in the order they are written.
+const std::vector<std::string>& tensorboard_keys();
+void check_tensorboard(const TensorBoardConfig& config, const Fail& fail);
+void write_tensorboard(Writer& writer, const TensorBoardConfig& config);
+
 }  // namespace wb::detail

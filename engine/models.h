@@ -12,10 +12,18 @@
 
 namespace wb {
 
-/// A classifier: images [B, C, H, W] in, logits [B, num_classes] out.
+/// A classifier: images [B, C, H, W] in, logits [B, num_classes] out. It splits into a
+/// feature extractor and a last linear layer: forward(x) == classify(features(x)).
 class Classifier : public torch::nn::Module {
 public:
-    virtual torch::Tensor forward(torch::Tensor x) = 0;
+    virtual torch::Tensor forward(torch::Tensor x) { return classify(features(x)); }
+    /// Penultimate-layer features [B, feature_size()]: what the last linear layer sees,
+    /// flattened (after the last ReLU and dropout of VGG's classifier, identity in eval mode).
+    virtual torch::Tensor features(torch::Tensor x) = 0;
+    /// The last linear layer: features [B, feature_size()] to logits [B, num_classes].
+    virtual torch::Tensor classify(torch::Tensor features) = 0;
+    /// Width D of features(): 3136 for small_cnn, 512 for resnet18, 4096 for vgg16_bn.
+    virtual std::int64_t feature_size() const = 0;
 };
 
 struct ModelSpec {

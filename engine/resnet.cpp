@@ -60,6 +60,8 @@ nn::Sequential make_layer(int in, int out, int stride) {
 }
 
 class ResNet18 : public Classifier {
+    static constexpr int kFeatures = 512;  // channels of layer4, pooled to 1x1
+
 public:
     ResNet18(int in_channels, int num_classes)
         : conv1_(register_module(
@@ -74,7 +76,7 @@ public:
           layer3_(register_module("layer3", make_layer(128, 256, 2))),
           layer4_(register_module("layer4", make_layer(256, 512, 2))),
           avgpool_(register_module("avgpool", nn::AdaptiveAvgPool2d(1))),
-          fc_(register_module("fc", nn::Linear(512, num_classes))) {
+          fc_(register_module("fc", nn::Linear(kFeatures, num_classes))) {
         // As torchvision: He init for convolutions, unit BN; fc keeps Linear's default init.
         for (const auto& module : modules(/*include_self=*/false)) {
             if (auto* conv = module->as<nn::Conv2d>()) {
@@ -86,11 +88,13 @@ public:
         }
     }
 
-    torch::Tensor forward(torch::Tensor x) override {
+    torch::Tensor features(torch::Tensor x) override {
         x = maxpool_(relu_(bn1_(conv1_(x))));
         x = layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
-        return fc_(torch::flatten(avgpool_(x), 1));
+        return torch::flatten(avgpool_(x), 1);
     }
+    torch::Tensor classify(torch::Tensor features) override { return fc_(features); }
+    std::int64_t feature_size() const override { return kFeatures; }
 
 private:
     nn::Conv2d conv1_;

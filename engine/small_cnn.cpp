@@ -58,10 +58,11 @@ public:
         }
     }
 
-    torch::Tensor forward(torch::Tensor x) override {
-        x = avgpool_(features_->forward(x));
-        return fc_(torch::flatten(x, 1));
+    torch::Tensor features(torch::Tensor x) override {
+        return torch::flatten(avgpool_(features_->forward(x)), 1);
     }
+    torch::Tensor classify(torch::Tensor features) override { return fc_(features); }
+    std::int64_t feature_size() const override { return kWidth2 * kPooled * kPooled; }
 
 private:
     nn::Sequential features_;

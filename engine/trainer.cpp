@@ -11,16 +11,19 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include "engine/errors.h"
+#include "engine/evaluation.h"
 #include "engine/image_folder.h"
 #include "engine/loader.h"
 #include "engine/models.h"
 #include "engine/run_folder.h"
+#include "engine/tb_logger.h"
 #include "engine/train_schedule.h"
 #include "engine/training_setup.h"
 
@@ -262,7 +265,14 @@ private:
     void resume_folder();
     void prepare_schedule();
     bool train_epoch(int epoch);
-    bool finish_epoch(int epoch, Clock::time_point epoch_start);
+    bool finish_epoch(int epoch, Clock::time_point epoch_start, double train_seconds);
+    void open_tensorboard(long long resume_step);
+
+public:
+    /// Writes the end of the TensorBoard session (final metrics, status); never throws.
+    void close_logs(const RunResult& result) noexcept;
+
+private:
     std::string last_good_checkpoint() const {
         return result_.epochs_done > 0
                    ? "The last good checkpoint (epoch " + std::to_string(result_.epochs_done) +
@@ -278,6 +288,7 @@ private:
     TrainingSetup s_;
     std::optional<Schedule> schedule_;
     std::unique_ptr<RunFolder> run_;
+    std::unique_ptr<TensorBoardLogger> tb_;
     CsvLog iterations_;
     CsvLog metrics_;
     RunResult result_;
@@ -324,6 +335,9 @@ bool Run::train_epoch(int epoch) {
             group_loss = 0;
             group_correct = 0;
             group_count = 0;
+        }
+        if (tb_ && batch_index == 0) {
+            tb_->training_batch(batch->images, epoch, progress_.step);
         }
         auto images = batch->images.to(s_.device);
         auto labels = batch->labels.to(s_.device);
@@ -380,6 +394,9 @@ bool Run::train_epoch(int epoch) {
         iterations_.row({double(step), double(epoch + 1), double(iteration + 1), it.loss,
                          it.accuracy, it.lr, it.momentum});
         obs_.on_iteration(it);
+        if (tb_) {
+            tb_->iteration(it);
+        }
         ++progress_.step;
         ++session_steps_;
         ++iteration;
@@ -466,19 +483,29 @@ void Run::resume_folder() {
 
 // Validates, checkpoints and reports an epoch whose training part is done; false when
 // cancelled during validation.
-bool Run::finish_epoch(int epoch, Clock::time_point epoch_start) {
+bool Run::finish_epoch(int epoch, Clock::time_point epoch_start, double train_seconds) {
     EpochStats es;
     es.epoch = epoch;
     es.train_loss = epoch_loss_sum_ / std::max<std::int64_t>(epoch_count_, 1);
     es.train_accuracy =
         static_cast<double>(epoch_correct_) / std::max<std::int64_t>(epoch_count_, 1);
+    Predictions predictions;
     if (!s_.scan.val.empty()) {
-        auto v = evaluate(*s_.model, *s_.val_loader, s_.device, cancel_);
+        // Features only for the projector, once: they are N x D floats.
+        const bool features = tb_ && e_.tensorboard.embeddings && epoch + 1 == e_.epochs;
+        predictions = collect_predictions(*s_.model, *s_.val_loader, s_.device, &cancel_, features);
         if (cancel_) {
             return false;
         }
-        if (!std::isfinite(v.loss)) {
-            throw TrainingError("the validation loss became " + std::to_string(v.loss) +
+        const double n = std::max<double>(1, static_cast<double>(predictions.size()));
+        const double loss =
+            std::accumulate(predictions.losses.begin(), predictions.losses.end(), 0.0) / n;
+        std::size_t correct = 0;
+        for (std::size_t i = 0; i < predictions.size(); ++i) {
+            correct += predictions.predicted[i] == predictions.labels[i];
+        }
+        if (!std::isfinite(loss)) {
+            throw TrainingError("the validation loss became " + std::to_string(loss) +
                                 " at epoch " + std::to_string(epoch + 1) +
                                 ": the model diverged; the learning rate is probably too high. " +
                                 last_good_checkpoint());
@@ -486,8 +513,8 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start) {
         es.has_val = true;
         result_.has_val = true;
         progress_.has_val = true;
-        es.val_loss = v.loss;
-        es.val_accuracy = v.accuracy;
+        es.val_loss = loss;
+        es.val_accuracy = static_cast<double>(correct) / n;
     }
     es.seconds = seconds_since(epoch_start);
     es.lr = progress_.last_lr;
@@ -509,8 +536,40 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start) {
     progress_.epochs_done = epoch + 1;
     result_.epochs_done = epoch + 1;
     save_resume_state(*s_.model, *s_.optimizer, progress_, *run_);
+    if (tb_) {
+        tb_->epoch(es, progress_.step, epoch_count_ / std::max(train_seconds, 1e-9), *s_.model,
+                   es.has_val ? &predictions : nullptr);
+    }
     obs_.on_epoch(es);
     return true;
+}
+
+void Run::open_tensorboard(long long resume_step) {
+    if (!e_.tensorboard.enabled) {
+        return;
+    }
+    try {
+        tb_ = std::make_unique<TensorBoardLogger>(e_, run_->path(), s_.scan.classes, resume_step,
+                                                  progress_.epochs_done);
+        obs_.on_message(Level::Info, "TensorBoard logs: " + tb_->log_dir() +
+                                         " (tensorboard --logdir " +
+                                         fs::path(tb_->log_dir()).parent_path().string() + ")");
+    } catch (const std::exception& error) {
+        obs_.on_message(Level::Warning,
+                        std::string("no TensorBoard logs for this run: ") + error.what());
+    }
+}
+
+void Run::close_logs(const RunResult& result) noexcept {
+    if (!tb_) {
+        return;
+    }
+    try {
+        tb_->finished(result);
+    } catch (const std::exception& error) {
+        obs_.on_message(Level::Warning,
+                        std::string("the TensorBoard logs could not be finished: ") + error.what());
+    }
 }
 
 RunResult Run::execute() {
@@ -535,16 +594,18 @@ RunResult Run::execute() {
     obs_.on_run_started(info);
     obs_.on_message(Level::Info, "run folder: " + run_->path());
 
+    open_tensorboard(resume_dir_.empty() ? 0 : progress_.step);
     for (int epoch = progress_.epochs_done; epoch < e_.epochs; ++epoch) {
         const auto epoch_start = Clock::now();
-        if (!train_epoch(epoch) || !finish_epoch(epoch, epoch_start)) {
+        if (!train_epoch(epoch) || !finish_epoch(epoch, epoch_start, seconds_since(epoch_start))) {
             result_.status = "cancelled";
             break;
         }
     }
     if (!s_.scan.test.empty() && result_.status != "cancelled" && result_.best_epoch >= 0) {
         load_checkpoint(*s_.model, run_->file("best.pt"));
-        auto t = evaluate(*s_.model, *s_.eval_loader(s_.scan.test), s_.device, cancel_);
+        auto test_loader = s_.eval_loader(s_.scan.test);
+        auto t = evaluate(*s_.model, *test_loader, s_.device, cancel_);
         result_.has_test = true;
         result_.test_loss = t.loss;
         result_.test_accuracy = t.accuracy;
@@ -589,6 +650,7 @@ RunResult run_guarded(Run& run, Observer& observer) {
         result.message = error_text(ex);
         observer.on_message(Level::Error, result.message);
     }
+    run.close_logs(result);
     write_result(result);
     observer.on_finished(result);
     return result;

@@ -39,16 +39,20 @@ nn::Sequential make_vgg_features(int in_channels) {
 }
 
 class Vgg16Bn : public Classifier {
+    static constexpr int kHidden = 4096;           // width of the classifier's hidden layers
+    static constexpr std::size_t kLastLinear = 6;  // classifier.6, the last linear layer
+
 public:
     Vgg16Bn(int in_channels, int num_classes)
         : features_(register_module("features", make_vgg_features(in_channels))),
           avgpool_(register_module("avgpool",
                                    nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({7, 7})))),
           classifier_(register_module(
-              "classifier", nn::Sequential(nn::Linear(512 * 7 * 7, 4096),
-                                           nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5),
-                                           nn::Linear(4096, 4096), nn::ReLU(nn::ReLUOptions(true)),
-                                           nn::Dropout(0.5), nn::Linear(4096, num_classes)))) {
+              "classifier",
+              nn::Sequential(nn::Linear(512 * 7 * 7, kHidden), nn::ReLU(nn::ReLUOptions(true)),
+                             nn::Dropout(0.5), nn::Linear(kHidden, kHidden),
+                             nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5),
+                             nn::Linear(kHidden, num_classes)))) {
         for (const auto& module : modules(/*include_self=*/false)) {
             if (auto* conv = module->as<nn::Conv2d>()) {
                 nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
@@ -63,10 +67,20 @@ public:
         }
     }
 
-    torch::Tensor forward(torch::Tensor x) override {
-        x = avgpool_(features_->forward(x));
-        return classifier_->forward(torch::flatten(x, 1));
+    /// The input of classifier.6: the classifier's first six modules (two linear layers with
+    /// ReLU and dropout) run here.
+    torch::Tensor features(torch::Tensor x) override {
+        x = torch::flatten(avgpool_(features_->forward(x)), 1);
+        auto module = classifier_->begin();
+        for (std::size_t i = 0; i < kLastLinear; ++i, ++module) {
+            x = module->forward(x);
+        }
+        return x;
     }
+    torch::Tensor classify(torch::Tensor features) override {
+        return classifier_->at<nn::LinearImpl>(kLastLinear).forward(features);
+    }
+    std::int64_t feature_size() const override { return kHidden; }
 
 private:
     nn::Sequential features_;

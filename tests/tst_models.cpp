@@ -55,6 +55,8 @@ private slots:
     void smallCnnFitsATinyProblem();
     void badSpecThrows_data();
     void badSpecThrows();
+    void forwardIsLastLinearOfFeatures_data();
+    void forwardIsLastLinearOfFeatures();
 
     void loadStateDictCopiesByName();
     void loadStateDictStrictReportsEveryName();
@@ -381,6 +383,42 @@ void TestModels::readStateDictMissingFile() {
     } catch (const wb::StateDictError& error) {
         QVERIFY2(QString(error.what()).contains(QString::fromStdString(path)), error.what());
     }
+}
+
+// features(): what the last linear layer (found by its torchvision name) sees.
+
+void TestModels::forwardIsLastLinearOfFeatures_data() {
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<QString>("last_linear");
+    QTest::addColumn<int>("feature_size");
+    QTest::addColumn<int>("side");
+    QTest::newRow("small_cnn") << "small_cnn" << QString("fc") << 64 * 7 * 7 << 28;
+    QTest::newRow("resnet18") << "resnet18" << QString("fc") << 512 << 32;
+    QTest::newRow("vgg16_bn") << "vgg16_bn" << QString("classifier.6") << 4096 << 32;
+}
+
+void TestModels::forwardIsLastLinearOfFeatures() {
+    QFETCH(QString, arch);
+    QFETCH(QString, last_linear);
+    QFETCH(int, feature_size);
+    QFETCH(int, side);
+    auto model = build(arch, 7, 3);
+    model->eval();  // VGG's dropout before the last layer is the identity only in eval mode
+    torch::NoGradGuard no_grad;
+    const auto x = torch::randn({3, 3, side, side});
+    const auto features = model->features(x);
+    QCOMPARE(shape_text(features), shape_text(torch::zeros({3, feature_size})));
+    QCOMPARE(model->feature_size(), std::int64_t(feature_size));
+    const auto params = model->named_parameters();
+    const auto weight = params[(last_linear + ".weight").toStdString()];
+    const auto bias = params[(last_linear + ".bias").toStdString()];
+    QCOMPARE(shape_text(weight), shape_text(torch::zeros({7, feature_size})));
+    const auto expected = torch::nn::functional::linear(features, weight, bias);
+    const auto logits = model->forward(x);
+    QVERIFY2(
+        torch::equal(logits, expected),
+        qPrintable(QString("max abs diff %1").arg((logits - expected).abs().max().item<double>())));
+    QVERIFY(torch::equal(model->classify(features), logits));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,11 @@
 
 #include <torch/torch.h>
 
+#include <QDirIterator>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <atomic>
@@ -65,6 +70,55 @@ std::vector<std::string> read_lines(const fs::path& path) {
         lines.push_back(line);
     }
     return lines;
+}
+
+/// The events of every event file in `dir` (not below), read by tests/python/tb_reader.py, an
+/// independent reader; tags by step. Empty with `skip` set when Python cannot run it.
+struct TbRun {
+    QMap<QString, QMap<qint64, QJsonObject>> values;  ///< tag -> step -> value
+    QList<qint64> session_starts;
+    int files = 0;
+};
+
+TbRun read_tb_run(const QString& dir, QString* skip) {
+    TbRun run;
+    QDirIterator it(dir, {QStringLiteral("events.out.tfevents.*")}, QDir::Files);
+    QStringList files;
+    while (it.hasNext()) {
+        files.append(it.next());
+    }
+    // events.out.tfevents.<seconds>.<host>.<pid>.<n>: in the order they were opened.
+    const auto key = [](const QString& path) {
+        const QStringList parts = QFileInfo(path).fileName().split('.');
+        return std::make_pair(parts.value(3).toLongLong(), parts.back().toLongLong());
+    };
+    std::sort(files.begin(), files.end(),
+              [&key](const QString& a, const QString& b) { return key(a) < key(b); });
+    for (const QString& file : files) {
+        QProcess python;
+        python.start(QStringLiteral(WB_PYTHON),
+                     {QStringLiteral(WB_SOURCE_DIR) + "/tests/python/tb_reader.py",
+                      QStringLiteral("events"), file});
+        python.waitForFinished(60000);
+        if (python.exitCode() == 3) {
+            *skip = QString::fromUtf8(python.readAllStandardError());
+            return {};
+        }
+        const QJsonObject doc = QJsonDocument::fromJson(python.readAllStandardOutput()).object();
+        ++run.files;
+        for (const auto& e : doc.value("events").toArray()) {
+            const QJsonObject event = e.toObject();
+            const qint64 step = event.value("step").toInteger();
+            if (event.value("what").toString() == "session_log") {
+                run.session_starts.append(step);
+            }
+            for (const auto& v : event.value("values").toArray()) {
+                const QJsonObject value = v.toObject();
+                run.values[value.value("tag").toString()][step] = value;
+            }
+        }
+    }
+    return run;
 }
 
 int count_lines(const fs::path& path) {
@@ -629,6 +683,96 @@ private slots:
         for (long long step = 0; step < 6; ++step) {
             QCOMPARE(rec.iterations[step].lr, schedule.lr(step));
         }
+    }
+
+    // Every kind of summary a run writes, read back by the independent reader, with the values
+    // the run folder's CSV files hold; then a resumed run's session start.
+    void tensorBoardLogsTheRun() {
+        if (!QFileInfo(QStringLiteral(WB_PYTHON)).isExecutable()) {
+            QSKIP("no Python interpreter at WB_PYTHON");
+        }
+        wb::Experiment e = tiny_experiment("tensorboard");
+        e.epochs = 3;
+        e.optimizer.type = "sgd";
+        e.optimizer.lr = 0.05;
+        e.schedule.policy = "onecycle";
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        rec.cancel = &cancel;
+        rec.cancel_after = 8;  // mid-epoch 2
+        const wb::RunResult stopped = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(stopped.status), QString("cancelled"));
+        cancel = false;
+        Recorder resumed;
+        const wb::RunResult r = wb::resume(stopped.run_dir, resumed, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+
+        const QString logs = QString::fromStdString(r.run_dir) + "/tensorboard";
+        QString skip;
+        const TbRun train = read_tb_run(logs + "/train", &skip);
+        if (!skip.isEmpty()) {
+            QSKIP(qPrintable(skip));
+        }
+        const TbRun val = read_tb_run(logs + "/val", &skip);
+        const TbRun root = read_tb_run(logs, &skip);
+        // Two sessions: the stopped one and the resumed one, which starts at step 6.
+        QCOMPARE(train.files, 2);
+        QCOMPARE(train.session_starts, QList<qint64>{6});
+        QCOMPARE(val.session_starts, QList<qint64>{6});
+
+        // Per-iteration scalars equal iterations.csv (the resumed values replace the stale
+        // steps 6 and 7 of the stopped run, which come first in the file order).
+        const auto csv = read_csv(fs::path(r.run_dir) / "iterations.csv");
+        QCOMPARE(train.values.value("iteration/loss").size(), 18);
+        for (int step = 0; step < 18; ++step) {
+            const double loss =
+                train.values["iteration/loss"][step].value("simple_value").toDouble();
+            QVERIFY(std::abs(loss - csv.at("loss")[step]) <= 1e-6 * std::max(1.0, loss));
+            const double lr = train.values["iteration/lr"][step].value("simple_value").toDouble();
+            QVERIFY(std::abs(lr - csv.at("lr")[step]) <= 1e-6 * lr);
+        }
+        // Per-epoch train and val under one tag, at the step each epoch ended.
+        const auto metrics = read_csv(fs::path(r.run_dir) / "metrics.csv");
+        for (int epoch = 0; epoch < 3; ++epoch) {
+            const qint64 step = 6 * (epoch + 1);
+            const double acc = val.values["epoch/accuracy"][step].value("simple_value").toDouble();
+            QVERIFY(std::abs(acc - metrics.at("val_accuracy")[epoch]) < 1e-6);
+            QVERIFY(train.values["epoch/loss"].contains(step));
+        }
+        // Histograms of weights and gradients, finite, with their non-finite counts.
+        const QJsonObject hist = train.values["weights/fc.weight"][18].value("histo").toObject();
+        QVERIFY2(hist.value("num").toDouble() > 0, qPrintable(QJsonDocument(hist).toJson()));
+        QVERIFY(train.values.contains("gradients/fc.weight"));
+        QCOMPARE(train.values["nonfinite/weights/fc.weight"][18].value("simple_value").toDouble(),
+                 0.0);
+        // Images: a batch, the confusion matrix, the worst mistakes; text; PR curves.
+        QCOMPARE(train.values["images/batch"].first().value("image").toObject().value("format"),
+                 QJsonValue("PNG"));
+        QVERIFY(val.values.contains("images/confusion_matrix"));
+        QVERIFY(val.values.contains("images/worst_mistakes") ||
+                metrics.at("val_accuracy").back() == 1.0);
+        const QJsonObject text = train.values["text/experiment"].first().value("tensor").toObject();
+        QVERIFY(text.value("string_val").toArray().at(0).toString().contains("arch: small_cnn"));
+        QCOMPARE(val.values["pr/horizontal"].size(), 3);
+        QCOMPARE(val.values["pr/vertical"].size(), 3);
+        // Hyperparameters and final metrics in the run's own folder.
+        QVERIFY(root.values.contains("_hparams_/session_start_info"));
+        QVERIFY(root.values.contains("_hparams_/session_end_info"));
+        QVERIFY(std::abs(root.values["best/val_accuracy"].first().value("simple_value").toDouble() -
+                         r.best_val_accuracy) < 1e-6);
+        // The projector's embedding of the last epoch.
+        QVERIFY(QFile::exists(logs + "/val/projector_config.pbtxt"));
+    }
+
+    void tensorBoardCanBeTurnedOff() {
+        wb::Experiment e = tiny_experiment("no-tensorboard");
+        e.epochs = 1;
+        e.tensorboard.enabled = false;
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        const wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        QVERIFY(!fs::exists(fs::path(r.run_dir) / "tensorboard"));
     }
 
     void missingFolderFailsWithItsName() {
