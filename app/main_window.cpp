@@ -122,6 +122,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
                      .arg(m_dataset->scanError()));
     });
     connect(m_runs, &RunsPanel::experimentRequested, this, &MainWindow::setExperiment);
+    connect(m_runs, &RunsPanel::runsDirChanged, m_model, &ModelPanel::setRunsDir);
     // Only a folder chosen in the window becomes the default; a --runs on the command line is
     // for that session.
     connect(m_runs, &RunsPanel::runsDirChosen, this,

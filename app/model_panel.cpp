@@ -19,6 +19,7 @@
 #include "app/rate_spin_box.h"
 #include "app/schedule_curves.h"
 #include "app/schedule_form.h"
+#include "app/tensorboard_form.h"
 #include "widgets/schedule_preview.h"
 
 namespace wb::ui {
@@ -129,6 +130,11 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     formLayout->addWidget(optimizerBox);
     formLayout->addWidget(scheduleBox);
     formLayout->addWidget(runBox);
+    m_tensorBoardForm = new TensorBoardForm;
+    auto* tensorBoardBox = new QGroupBox(tr("TensorBoard"));
+    auto* tensorBoardLayout = new QVBoxLayout(tensorBoardBox);
+    tensorBoardLayout->addWidget(m_tensorBoardForm);
+    formLayout->addWidget(tensorBoardBox);
     formLayout->addStretch(1);
 
     // The form scrolls rather than clips when the window is short.
@@ -163,6 +169,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     }
     connect(m_seed, &QLineEdit::textEdited, this, edited);
     connect(m_scheduleForm, &ScheduleForm::edited, this, edited);
+    connect(m_tensorBoardForm, &TensorBoardForm::edited, this, edited);
     connect(this, &ModelPanel::experimentEdited, this, &ModelPanel::schedulePreviewUpdate);
 }
 
@@ -205,6 +212,7 @@ void ModelPanel::setExperiment(const wb::Experiment& experiment) {
     m_batchSize->setValue(experiment.batch_size);
     m_accumulation->setValue(experiment.grad_accumulation);
     m_seed->setText(QString::number(experiment.seed));
+    m_tensorBoardForm->setConfig(experiment.tensorboard);
     updateEnabledFields();
     schedulePreviewUpdate();
 }
@@ -241,11 +249,23 @@ wb::Experiment ModelPanel::experiment() const {
     if (ok) {
         e.seed = seed;
     }
+    e.tensorboard = m_tensorBoardForm->config();
     return e;
 }
 
 void ModelPanel::setEditable(bool editable) {
-    m_form->setEnabled(editable);
+    // Box by box rather than the whole form, so that the TensorBoard command stays copyable
+    // while the run it watches is going.
+    for (QWidget* box : m_form->findChildren<QWidget*>(Qt::FindDirectChildrenOnly)) {
+        if (!box->isAncestorOf(m_tensorBoardForm)) {
+            box->setEnabled(editable);
+        }
+    }
+    m_tensorBoardForm->setEditable(editable);
+}
+
+void ModelPanel::setRunsDir(const QString& dir) {
+    m_tensorBoardForm->setRunsDir(dir);
 }
 
 void ModelPanel::updateEnabledFields() {

@@ -14,13 +14,14 @@ class QTimer;
 namespace wb::ui {
 
 class ScheduleForm;
+class TensorBoardForm;
 class SchedulePreview;
 
 /// The model and its hyperparameters, as a form over wb::Experiment: architecture,
-/// preprocessing and augmentation, optimizer, learning-rate schedule, epochs, batch size and
-/// seed, with a preview of the planned learning-rate and momentum curves. Fields the form does not
-/// show are kept from the last experiment given to it, so `setExperiment(e)` then `experiment()`
-/// gives back `e`.
+/// preprocessing and augmentation, optimizer, learning-rate schedule, epochs, batch size, seed
+/// and TensorBoard logging, with a preview of the planned learning-rate and momentum curves.
+/// Fields the form does not show are kept from the last experiment given to it, so
+/// `setExperiment(e)` then `experiment()` gives back `e`.
 class ModelPanel : public QWidget {
     Q_OBJECT
 public:
@@ -29,8 +30,11 @@ public:
     void setExperiment(const wb::Experiment& experiment);
     wb::Experiment experiment() const;
 
-    /// Locks the form while a run is going.
+    /// Locks the form while a run is going (the TensorBoard command can still be copied).
     void setEditable(bool editable);
+
+    /// The folder that receives the run folders, for the TensorBoard command.
+    void setRunsDir(const QString& dir);
 
     /// Images in the training split of the scanned dataset (0: none scanned yet), which the
     /// preview needs for the number of iterations per epoch.
@@ -45,6 +49,7 @@ public:
     QSpinBox* batchSizeSpin() const { return m_batchSize; }
     QSpinBox* accumulationSpin() const { return m_accumulation; }
     ScheduleForm* scheduleForm() const { return m_scheduleForm; }
+    TensorBoardForm* tensorBoardForm() const { return m_tensorBoardForm; }
     SchedulePreview* schedulePreview() const { return m_preview; }
 
 signals:
@@ -76,6 +81,7 @@ private:
     QSpinBox* m_epochs = nullptr;
     QSpinBox* m_batchSize = nullptr;
     QSpinBox* m_accumulation = nullptr;
+    TensorBoardForm* m_tensorBoardForm = nullptr;
     QLineEdit* m_seed = nullptr;
 };
 
