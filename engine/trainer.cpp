@@ -551,9 +551,10 @@ void Run::open_tensorboard(long long resume_step) {
     try {
         tb_ = std::make_unique<TensorBoardLogger>(e_, run_->path(), s_.scan.classes, resume_step,
                                                   progress_.epochs_done);
+        const std::string watch =
+            e_.tensorboard.log_dir.empty() ? e_.runs_dir : e_.tensorboard.log_dir;
         obs_.on_message(Level::Info, "TensorBoard logs: " + tb_->log_dir() +
-                                         " (tensorboard --logdir " +
-                                         fs::path(tb_->log_dir()).parent_path().string() + ")");
+                                         " (watch with: tensorboard --logdir " + watch + ")");
     } catch (const std::exception& error) {
         obs_.on_message(Level::Warning,
                         std::string("no TensorBoard logs for this run: ") + error.what());

@@ -24,10 +24,10 @@ epoch_seconds() {  # the seconds column of the newest run's metrics.csv
 }
 on=() off=()
 for i in $(seq "$rounds"); do
-    "$cli" train --data "$data" --epochs 1 --val-fraction 0.1 --runs "$runs" --name on > /dev/null
+    "$cli" train --data "$data" --epochs 1 --val-fraction 0.1 --runs "$runs" --name on > /dev/null 2>&1
     on+=("$(epoch_seconds on)")
     "$cli" train --data "$data" --epochs 1 --val-fraction 0.1 --runs "$runs" --name off \
-        --no-tensorboard > /dev/null
+        --no-tensorboard > /dev/null 2>&1
     off+=("$(epoch_seconds off)")
     echo "round $i: logging on ${on[-1]} s, off ${off[-1]} s"
 done
