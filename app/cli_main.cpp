@@ -18,6 +18,7 @@
 #include "engine/idx.h"
 #include "engine/image_folder.h"
 #include "engine/lr_find_run.h"
+#include "engine/predictor.h"
 #include "engine/trainer.h"
 
 namespace {
@@ -398,6 +399,26 @@ int run_resume(const std::string& run_dir) {
     return r.status == "cancelled" ? 130 : 1;
 }
 
+/// Prints the top classes of each image; a file that cannot be read is reported and skipped.
+int run_predict(const std::string& run_dir, const std::string& checkpoint,
+                const std::vector<std::string>& images, int top) {
+    const wb::Predictor predictor(run_dir, checkpoint);
+    int failed = 0;
+    for (const auto& image : images) {
+        try {
+            const auto classes = predictor.predict(image, top);
+            std::printf("%s\n", image.c_str());
+            for (const auto& [name, probability] : classes) {
+                std::printf("  %6.2f%%  %s\n", 100 * probability, name.c_str());
+            }
+        } catch (const wb::DataError& error) {
+            std::fprintf(stderr, "error: %s\n", error.what());
+            ++failed;
+        }
+    }
+    return failed == 0 ? 0 : 1;
+}
+
 int run_evaluate(const std::string& run_dir, const wb::EvaluationOptions& options) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -444,6 +465,20 @@ int main(int argc, char** argv) {
     resume->add_option("run_dir", resume_dir, "Run folder")
         ->required()
         ->check(CLI::ExistingDirectory);
+
+    std::string predict_dir, predict_checkpoint = "best.pt";
+    std::vector<std::string> predict_images;
+    int predict_top = 5;
+    auto* predict = app.add_subcommand(
+        "predict", "Classify image files with a trained run (its checkpoint and preprocessing)");
+    predict->add_option("run_dir", predict_dir, "Run folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    predict->add_option("images", predict_images, "Image files")->required();
+    predict->add_option("--checkpoint", predict_checkpoint,
+                        "Checkpoint in the run folder (best.pt, last.pt) or a path");
+    predict->add_option("--top", predict_top, "How many classes to print")
+        ->check(CLI::Range(1, 1000));
 
     std::string eval_dir;
     wb::EvaluationOptions eval_options;
@@ -498,6 +533,9 @@ int main(int argc, char** argv) {
         }
         if (*resume) {
             return run_resume(resume_dir);
+        }
+        if (*predict) {
+            return run_predict(predict_dir, predict_checkpoint, predict_images, predict_top);
         }
         if (*evaluate) {
             return run_evaluate(eval_dir, eval_options);

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/evaluation_report.h"
 #include "engine/lr_finder.h"
 
 namespace wb {
@@ -72,6 +74,16 @@ struct RunResult {
     double seconds = 0;
 };
 
+/// The evaluation of one split during a run: the validation set after each epoch, the test set
+/// on the best checkpoint at the end. Shared and immutable: an observer may keep it.
+struct EpochEvaluation {
+    int epoch = 0;      ///< 0-based; for the test split, the best epoch
+    std::string split;  ///< "val" or "test"
+    /// Predictions (without features), metrics and confusion matrix; also written to
+    /// <run>/evaluation/val/epoch_<NNN>/ or <run>/evaluation/test/.
+    std::shared_ptr<const EvaluationReport> report;
+};
+
 enum class Level { Info, Warning, Error };
 
 class Observer {
@@ -83,6 +95,8 @@ public:
     virtual void on_iteration(const IterationStats&) {}
     virtual void on_epoch(const EpochStats&) {}
     virtual void on_finished(const RunResult&) {}
+    /// A split evaluated during training (see EpochEvaluation).
+    virtual void on_evaluation(const EpochEvaluation&) {}
     /// One step of a learning-rate range test (find_learning_rate()).
     virtual void on_lr_step(const LrFinderStep&) {}
 };

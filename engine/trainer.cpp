@@ -209,41 +209,6 @@ std::string read_text(const std::string& path) {
     return text.str();
 }
 
-struct EvalResult {
-    double loss = 0;
-    double accuracy = 0;
-    std::int64_t count = 0;
-};
-
-EvalResult evaluate(Classifier& model, Loader& loader, const torch::Device& device,
-                    const std::atomic<bool>& cancel) {
-    torch::NoGradGuard no_grad;
-    model.eval();
-    EvalResult r;
-    double loss_sum = 0;
-    std::int64_t correct = 0;
-    loader.start_epoch(0);
-    while (auto batch = loader.next()) {
-        if (cancel) {
-            break;
-        }
-        auto images = batch->images.to(device);
-        auto labels = batch->labels.to(device);
-        auto logits = model.forward(images);
-        loss_sum += torch::nn::functional::cross_entropy(
-                        logits, labels,
-                        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                        .item<double>();
-        correct += logits.argmax(1).eq(labels).sum().item<std::int64_t>();
-        r.count += labels.size(0);
-    }
-    if (r.count > 0) {
-        r.loss = loss_sum / r.count;
-        r.accuracy = static_cast<double>(correct) / r.count;
-    }
-    return r;
-}
-
 /// The body of train() and resume(): throws on errors, which they turn into a failed result.
 class Run {
 public:
@@ -267,6 +232,10 @@ private:
     bool train_epoch(int epoch);
     bool finish_epoch(int epoch, Clock::time_point epoch_start, double train_seconds);
     void open_tensorboard(long long resume_step);
+    /// Computes the metrics of `predictions`, writes the evaluation files into `dir` and
+    /// hands the report to the observer.
+    void report_evaluation(Predictions predictions, int epoch, const std::string& split,
+                           const std::string& checkpoint, const std::string& dir);
 
 public:
     /// Writes the end of the TensorBoard session (final metrics, status); never throws.
@@ -541,7 +510,34 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start, double train_se
                    es.has_val ? &predictions : nullptr);
     }
     obs_.on_epoch(es);
+    if (es.has_val) {
+        char name[32];
+        std::snprintf(name, sizeof name, "epoch_%03d", epoch + 1);
+        report_evaluation(std::move(predictions), epoch, "val",
+                          "epoch " + std::to_string(epoch + 1),
+                          (fs::path(run_->path()) / "evaluation" / "val" / name).string());
+    }
     return true;
+}
+
+void Run::report_evaluation(Predictions predictions, int epoch, const std::string& split,
+                            const std::string& checkpoint, const std::string& dir) {
+    auto report = std::make_shared<EvaluationReport>();
+    predictions.features.clear();
+    predictions.features.shrink_to_fit();
+    predictions.feature_size = 0;
+    report->run_dir = run_->path();
+    report->checkpoint = checkpoint;
+    report->split = split;
+    report->classes = s_.scan.classes;
+    report->predictions = std::move(predictions);
+    compute_metrics(*report);
+    report->output_dir = write_evaluation_files(*report, dir);
+    EpochEvaluation evaluation;
+    evaluation.epoch = epoch;
+    evaluation.split = split;
+    evaluation.report = std::move(report);
+    obs_.on_evaluation(evaluation);
 }
 
 void Run::open_tensorboard(long long resume_step) {
@@ -606,10 +602,19 @@ RunResult Run::execute() {
     if (!s_.scan.test.empty() && result_.status != "cancelled" && result_.best_epoch >= 0) {
         load_checkpoint(*s_.model, run_->file("best.pt"));
         auto test_loader = s_.eval_loader(s_.scan.test);
-        auto t = evaluate(*s_.model, *test_loader, s_.device, cancel_);
-        result_.has_test = true;
-        result_.test_loss = t.loss;
-        result_.test_accuracy = t.accuracy;
+        Predictions test = collect_predictions(*s_.model, *test_loader, s_.device, &cancel_);
+        if (!cancel_ && test.size() > 0) {
+            const double n = static_cast<double>(test.size());
+            std::size_t correct = 0;
+            for (std::size_t i = 0; i < test.size(); ++i) {
+                correct += test.predicted[i] == test.labels[i];
+            }
+            result_.has_test = true;
+            result_.test_loss = std::accumulate(test.losses.begin(), test.losses.end(), 0.0) / n;
+            result_.test_accuracy = static_cast<double>(correct) / n;
+            report_evaluation(std::move(test), result_.best_epoch, "test", "best.pt",
+                              (fs::path(run_->path()) / "evaluation" / "test").string());
+        }
     }
     if (result_.status.empty()) {
         result_.status = "finished";

@@ -19,7 +19,9 @@
 #include <random>
 #include <sstream>
 
+#include "engine/errors.h"
 #include "engine/experiment.h"
+#include "engine/predictor.h"
 #include "engine/schedule.h"
 #include "engine/train_schedule.h"
 #include "engine/trainer.h"
@@ -40,6 +42,7 @@ public:
     std::vector<wb::IterationStats> iterations;
     std::vector<wb::EpochStats> epochs;
     std::vector<std::string> errors;
+    std::vector<wb::EpochEvaluation> evaluations;
     int cancel_after = -1;
     int cancel_after_epochs = -1;
     std::atomic<bool>* cancel = nullptr;
@@ -56,6 +59,7 @@ public:
             *cancel = true;
         }
     }
+    void on_evaluation(const wb::EpochEvaluation& e) override { evaluations.push_back(e); }
     void on_message(wb::Level level, const std::string& text) override {
         if (level == wb::Level::Error) {
             errors.push_back(text);
@@ -762,6 +766,47 @@ private slots:
                          r.best_val_accuracy) < 1e-6);
         // The projector's embedding of the last epoch.
         QVERIFY(QFile::exists(logs + "/val/projector_config.pbtxt"));
+    }
+
+    // Each epoch's validation predictions reach the observer and the run folder; the test split
+    // is evaluated on the best checkpoint; single images classified from the run folder match
+    // the test predictions, through another code path (no loader).
+    void evaluationsReachTheObserverAndTheRunFolder() {
+        wb::Experiment e = tiny_experiment("evaluations");
+        e.epochs = 2;
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        const wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        QCOMPARE(int(rec.evaluations.size()), 3);
+        for (int epoch = 0; epoch < 2; ++epoch) {
+            const wb::EpochEvaluation& ev = rec.evaluations[epoch];
+            QCOMPARE(ev.epoch, epoch);
+            QCOMPARE(QString::fromStdString(ev.split), QString("val"));
+            QCOMPARE(int(ev.report->predictions.size()), 32);
+            QCOMPARE(ev.report->metrics.accuracy, rec.epochs[epoch].val_accuracy);
+            const auto dir = fs::path(r.run_dir) / "evaluation" / "val" /
+                             (epoch == 0 ? "epoch_001" : "epoch_002");
+            QVERIFY2(fs::exists(dir / "confusion_matrix.csv"), dir.c_str());
+            QCOMPARE(count_lines(dir / "predictions.csv"), 33);
+        }
+        const wb::EpochEvaluation& test = rec.evaluations.back();
+        QCOMPARE(QString::fromStdString(test.split), QString("test"));
+        QCOMPARE(test.epoch, r.best_epoch);
+        QCOMPARE(test.report->metrics.accuracy, r.test_accuracy);
+
+        const wb::Predictor predictor(r.run_dir);
+        const auto& p = test.report->predictions;
+        for (std::size_t i = 0; i < p.size(); i += 5) {
+            const auto top = predictor.predict(p.paths[i], 2);
+            QCOMPARE(top.size(), size_t(2));
+            QCOMPARE(QString::fromStdString(top[0].first),
+                     QString::fromStdString(test.report->classes[p.predicted[i]]));
+            QVERIFY(std::abs(top[0].second - p.confidence(i)) < 1e-5);
+            QVERIFY(std::abs(top[0].second + top[1].second - 1) < 1e-5);
+        }
+        QVERIFY_THROWS_EXCEPTION(wb::DataError, predictor.predict(r.run_dir + "/classes.txt"));
+        QVERIFY_THROWS_EXCEPTION(wb::DataError, wb::Predictor(r.run_dir, "nope.pt"));
     }
 
     void tensorBoardCanBeTurnedOff() {
