@@ -58,7 +58,13 @@ public:
         std::printf("%s\n", info.summary.c_str());
     }
 
+    /// A range test whose files go into the run folder when the run starts.
+    void set_lr_find_dir(const std::string& dir) { lr_find_dir_ = dir; }
+
     void on_run_started(const wb::RunInfo& info) override {
+        if (!lr_find_dir_.empty()) {
+            wb::copy_lr_find_files(lr_find_dir_, info.run_dir);
+        }
         std::printf("model %s, %lld parameters, %d epochs of %d iterations\n", info.model.c_str(),
                     info.parameters, info.epochs, info.iterations_per_epoch);
         std::fflush(stdout);
@@ -176,6 +182,7 @@ private:
     }
 
     bool tty_;
+    std::string lr_find_dir_;
     bool bar_open_ = false;
     double loss_sum_ = 0;
     long long loss_count_ = 0;
@@ -365,10 +372,9 @@ int run_train(CLI::App* cmd, const TrainFlags& flags) {
         std::printf("training at the %s rate %.3g%s\n", flags.find_lr.c_str(), *lr,
                     e.schedule.policy == "onecycle" ? " (the 1cycle peak)" : "");
     }
+    // Into the run folder as soon as it exists, so that the TensorBoard logs get the curve.
+    observer.set_lr_find_dir(lr_find_dir);
     wb::RunResult r = wb::train(e, observer, g_cancel);
-    if (!lr_find_dir.empty() && !r.run_dir.empty()) {
-        wb::copy_lr_find_files(lr_find_dir, r.run_dir);
-    }
     if (r.status == "finished") {
         return 0;
     }

@@ -172,9 +172,8 @@ TensorBoardLogger::TensorBoardLogger(const Experiment& experiment, const std::st
         m_val->add_session_start(resume_step);
     }
     write_text_and_hparams(experiment, resumed);
-    if (!resumed) {
-        write_lr_find(run_dir);
-    }
+    m_run_dir = run_dir;
+    m_lr_find_logged = resumed || write_lr_find(run_dir);
     flush();
 }
 
@@ -208,10 +207,10 @@ void TensorBoardLogger::write_text_and_hparams(const Experiment& e, bool resumed
     }
 }
 
-void TensorBoardLogger::write_lr_find(const std::string& run_dir) {
+bool TensorBoardLogger::write_lr_find(const std::string& run_dir) {
     std::ifstream csv(fs::path(run_dir) / "lr_find.csv");
     if (!csv) {
-        return;
+        return false;
     }
     std::string line;
     std::getline(csv, line);  // iteration,lr,loss,smoothed
@@ -229,6 +228,7 @@ void TensorBoardLogger::write_lr_find(const std::string& run_dir) {
         m_train->add_scalars(
             {{"lr_find/lr", v[1]}, {"lr_find/loss", v[2]}, {"lr_find/smoothed", v[3]}}, step);
     }
+    return true;
 }
 
 void TensorBoardLogger::iteration(const IterationStats& it) {
@@ -385,6 +385,10 @@ void TensorBoardLogger::epoch(const EpochStats& es, long long step, double image
 }
 
 void TensorBoardLogger::finished(const RunResult& r) {
+    // The window copies a range test into the run folder once the run has started.
+    if (!m_lr_find_logged) {
+        m_lr_find_logged = write_lr_find(m_run_dir);
+    }
     if (m_experiment.tensorboard.hparams) {
         std::vector<std::pair<std::string, double>> metrics;
         if (r.best_epoch >= 0) {

@@ -68,7 +68,8 @@ public:
 
 private:
     void write_text_and_hparams(const Experiment& experiment, bool resumed);
-    void write_lr_find(const std::string& run_dir);
+    /// Logs <run_dir>/lr_find.csv when there is one; true when it did.
+    bool write_lr_find(const std::string& run_dir);
     void write_histograms(Classifier& model, long long step);
     void write_prediction_images(const Predictions& p, long long step);
     void write_embedding(const Predictions& p, long long step);
@@ -80,6 +81,8 @@ private:
     std::unique_ptr<tb::EventWriter> m_val;
     std::unique_ptr<tb::EventWriter> m_root;
     int m_last_batch_epoch = -1;
+    std::string m_run_dir;
+    bool m_lr_find_logged = false;
 };
 
 }  // namespace wb
