@@ -274,6 +274,10 @@ void LrFinderPanel::onFinished(const wb::LrFindReport& report) {
         if (!r.lrs.empty()) {
             status += tr(", last lr %1").arg(rateText(r.lrs.back()));
         }
+        for (const auto& warning : r.warnings) {
+            status += QStringLiteral("\n") + tr("Warning: %1").arg(QString::fromStdString(warning));
+            emit messageLogged(wb::Level::Warning, QString::fromStdString(warning));
+        }
         m_plot->setStatus(status);
         m_folder->setText(tr("Saved in %1").arg(QString::fromStdString(report.run_dir)));
         // A first pick the user can move: the valley, else the steepest point.

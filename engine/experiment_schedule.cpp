@@ -92,7 +92,8 @@ void write_schedule(Writer& w, const ScheduleConfig& s) {
     w.key("policy", yaml_string(s.policy), 2, join(schedule_policies()));
     w.key("step_epochs", std::to_string(s.step_epochs), 2, "step: epochs between decays");
     w.key("gamma", number_text(s.gamma), 2, "step, multistep: lr factor of each decay");
-    w.key("milestones", yaml_list(s.milestones), 2, "multistep: epochs of the decays");
+    w.key("milestones", yaml_list(s.milestones), 2,
+          "multistep: epochs of the decays, counted after the warm-up");
     w.key("eta_min", number_text(s.eta_min), 2, "cosine: the last rate");
     w.key("pct_start", number_text(s.pct_start), 2,
           "onecycle: the peak rate is optimizer.lr, reached after this fraction of the steps");

@@ -36,6 +36,9 @@ void write_summary(const RunFolder& run, const LrFinderOptions& o, const LrFinde
     suggestion("valley", r.valley);
     suggestion("min_div10", r.min_div10);
     out << YAML::EndMap;
+    if (!r.warnings.empty()) {
+        out << YAML::Key << "warnings" << YAML::Value << r.warnings;
+    }
     out << YAML::Key << "settings" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "start_lr" << YAML::Value << o.start;
     out << YAML::Key << "end_lr" << YAML::Value << o.end;
@@ -123,8 +126,7 @@ LrFindReport find_learning_rate(const Experiment& experiment, Observer& observer
         write_summary(run, options, e.lr_finder, report.result, report.seconds);
         write_lr_plot_png(report.result, run.file("lr_find.png"));
         report.status = report.result.stop_reason == "cancelled" ? "cancelled" : "finished";
-        observer.on_message(Level::Info, "range test " + report.result.stop_reason + " after " +
-                                             std::to_string(report.result.lrs.size()) + " steps");
+
     } catch (const std::exception& error) {
         report.status = "failed";
         report.message = error_text(error);

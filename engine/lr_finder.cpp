@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <mutex>
 #include <sstream>
@@ -200,7 +201,52 @@ LrFinderResult LrRangeRecorder::finish() const {
     r.steepest = suggest_steepest(r.lrs, r.smoothed);
     r.valley = suggest_valley(r.lrs, r.smoothed);
     r.min_div10 = suggest_min_div10(r.lrs, r.smoothed);
+    r.warnings = suggestion_warnings(r);
     return r;
+}
+
+std::vector<std::string> suggestion_warnings(const LrFinderResult& r) {
+    std::vector<std::string> out;
+    if (r.stop_reason == "cancelled") {
+        out.push_back(
+            "the test was stopped before its end: the suggestions come from part of "
+            "the curve");
+    }
+    double first = kNaN;
+    for (double s : r.smoothed) {
+        if (std::isfinite(s)) {
+            first = s;
+            break;
+        }
+    }
+    const auto check = [&](const char* name, const std::optional<double>& lr) {
+        if (!lr) {
+            return;
+        }
+        const auto it = std::find(r.lrs.begin(), r.lrs.end(), *lr);
+        if (it != r.lrs.end()) {
+            const double loss = r.smoothed[static_cast<std::size_t>(it - r.lrs.begin())];
+            if (std::isfinite(loss) && std::isfinite(first) && loss > first) {
+                char text[256];
+                std::snprintf(text, sizeof text,
+                              "%s (%.3g) lies where the smoothed loss (%.4g) is above its start "
+                              "(%.4g): the curve has probably diverged there; look at the plot",
+                              name, *lr, loss, first);
+                out.emplace_back(text);
+            }
+        }
+    };
+    check("steepest", r.steepest);
+    check("valley", r.valley);
+    if (r.min_div10 && !r.lrs.empty() && *r.min_div10 < r.lrs.front()) {
+        char text[256];
+        std::snprintf(text, sizeof text,
+                      "min/10 (%.3g) is below the first rate of the test (%.3g): the loss never "
+                      "fell; start lower or train longer",
+                      *r.min_div10, r.lrs.front());
+        out.emplace_back(text);
+    }
+    return out;
 }
 
 namespace {

@@ -56,7 +56,15 @@ struct LrFinderResult {
     std::optional<double> steepest;   ///< suggest_steepest() with its default skips
     std::optional<double> valley;     ///< suggest_valley()
     std::optional<double> min_div10;  ///< suggest_min_div10()
+    /// Why a suggestion should not be trusted blindly (see suggestion_warnings()).
+    std::vector<std::string> warnings;
 };
+
+/// Warnings about the suggestions of a finished curve: a test stopped before its end
+/// ("cancelled"), a suggestion whose smoothed loss is above the first finite smoothed loss (it
+/// sits where the curve has already diverged, as happens with the divergence stop turned off),
+/// and a min/10 below the first rate (the loss never fell). Each names the suggestion.
+std::vector<std::string> suggestion_warnings(const LrFinderResult& result);
 
 /// The num_iter rates of the test. Exponential: lr_i = start * (end / start)^(i / (num_iter - 1)),
 /// so consecutive rates have one constant ratio; linear: a constant difference. Throws

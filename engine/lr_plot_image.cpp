@@ -17,10 +17,11 @@ const cv::Scalar kAxis(60, 60, 60);
 const cv::Scalar kGrid(225, 225, 225);
 const cv::Scalar kRaw(230, 190, 150);     // light blue (BGR)
 const cv::Scalar kSmoothed(160, 80, 20);  // dark blue
-const cv::Scalar kSteepest(40, 40, 210);  // red
-const cv::Scalar kValley(30, 150, 30);    // green
-const cv::Scalar kMinDiv10(0, 140, 230);  // orange
-const cv::Scalar kPicked(150, 30, 150);   // purple
+// The window's colours (widgets/lr_plot.cpp), in BGR.
+const cv::Scalar kSteepest(14, 127, 255);   // orange
+const cv::Scalar kValley(44, 160, 44);      // green
+const cv::Scalar kMinDiv10(189, 103, 148);  // purple
+const cv::Scalar kPicked(40, 39, 214);      // red
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 
 std::string rate_text(double lr) {

@@ -138,6 +138,7 @@ struct Progress {
     double last_lr = 0;
     bool has_val = false;
     std::int64_t train_size = 0;  ///< training images when the run started
+    double seconds = 0;           ///< the run's time up to the checkpoint, all sessions
 };
 
 void save_resume_state(Classifier& model, torch::optim::Optimizer& optimizer, const Progress& p,
@@ -155,6 +156,7 @@ void save_resume_state(Classifier& model, torch::optim::Optimizer& optimizer, co
     archive.write("last_lr", c10::IValue(p.last_lr));
     archive.write("has_val", c10::IValue(p.has_val));
     archive.write("train_size", c10::IValue(p.train_size));
+    archive.write("seconds", c10::IValue(p.seconds));
     {
         auto gen = at::detail::getDefaultCPUGenerator();
         std::lock_guard<std::mutex> lock(gen.mutex());
@@ -194,6 +196,9 @@ Progress load_resume_state(Classifier& model, torch::optim::Optimizer& optimizer
     p.has_val = v.toBool();
     archive.read("train_size", v);
     p.train_size = v.toInt();
+    if (archive.try_read("seconds", v)) {
+        p.seconds = v.toDouble();
+    }
     torch::Tensor rng;
     archive.read("cpu_rng", rng, /*is_buffer=*/true);
     auto gen = at::detail::getDefaultCPUGenerator();
@@ -221,7 +226,7 @@ public:
     /// What is known so far, for a run that failed part way.
     RunResult partial() const {
         RunResult r = result_;
-        r.seconds = seconds_since(start_);
+        r.seconds = previous_seconds_ + seconds_since(start_);
         return r;
     }
 
@@ -232,6 +237,7 @@ private:
     bool train_epoch(int epoch);
     bool finish_epoch(int epoch, Clock::time_point epoch_start, double train_seconds);
     void open_tensorboard(long long resume_step);
+    void report_decode_failures();
     /// Computes the metrics of `predictions`, writes the evaluation files into `dir` and
     /// hands the report to the observer.
     void report_evaluation(Predictions predictions, int epoch, const std::string& split,
@@ -263,8 +269,10 @@ private:
     RunResult result_;
     Progress progress_;
     Clock::time_point first_step_end_;
-    long long session_steps_ = 0;  ///< steps taken since this process started the run
-    int first_epoch_ = 0;          ///< the epoch this process started from
+    long long session_steps_ = 0;     ///< steps taken since this process started the run
+    int first_epoch_ = 0;             ///< the epoch this process started from
+    double previous_seconds_ = 0;     ///< time of the sessions before a resume
+    std::size_t reported_skips_ = 0;  ///< decode failures of the loader already reported
     long long steps_per_epoch_ = 0;
     long long total_steps_ = 0;
     double epoch_loss_sum_ = 0;
@@ -427,6 +435,13 @@ void Run::resume_folder() {
                         "; the dataset changed since the run started");
     }
     progress_ = load_resume_state(*s_.model, *s_.optimizer, state);
+    previous_seconds_ = progress_.seconds;
+    if (progress_.epochs_done >= e_.epochs) {
+        throw DataError(run_->path() + ": the run has finished all its " +
+                        std::to_string(e_.epochs) +
+                        " epochs; there is nothing to resume (train again with --config " +
+                        run_->file("experiment.yaml") + " and more epochs for a new run)");
+    }
     if (progress_.train_size != static_cast<std::int64_t>(s_.scan.train.size())) {
         throw DataError(e_.data.root + ": " + std::to_string(s_.scan.train.size()) +
                         " training images now, " + std::to_string(progress_.train_size) +
@@ -458,6 +473,7 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start, double train_se
     es.train_loss = epoch_loss_sum_ / std::max<std::int64_t>(epoch_count_, 1);
     es.train_accuracy =
         static_cast<double>(epoch_correct_) / std::max<std::int64_t>(epoch_count_, 1);
+    report_decode_failures();
     Predictions predictions;
     if (!s_.scan.val.empty()) {
         // Features only for the projector, once: they are N x D floats.
@@ -504,6 +520,7 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start, double train_se
                   es.lr});
     progress_.epochs_done = epoch + 1;
     result_.epochs_done = epoch + 1;
+    progress_.seconds = previous_seconds_ + seconds_since(start_);
     save_resume_state(*s_.model, *s_.optimizer, progress_, *run_);
     if (tb_) {
         tb_->epoch(es, progress_.step, epoch_count_ / std::max(train_seconds, 1e-9), *s_.model,
@@ -538,6 +555,23 @@ void Run::report_evaluation(Predictions predictions, int epoch, const std::strin
     evaluation.split = split;
     evaluation.report = std::move(report);
     obs_.on_evaluation(evaluation);
+}
+
+// With data.verify_decode off, a file that fails to decode is only found by the loader, which
+// fills its place in the batch: name it once and add it to skipped.txt.
+void Run::report_decode_failures() {
+    const auto failed = s_.train_loader->skipped_files();
+    if (failed.size() <= reported_skips_) {
+        return;
+    }
+    std::ofstream list(run_->file("skipped.txt"), std::ios::app);
+    for (std::size_t i = reported_skips_; i < failed.size(); ++i) {
+        obs_.on_message(Level::Warning, "could not decode " + failed[i].path + " while training (" +
+                                            failed[i].reason +
+                                            "); another image took its place in the batch");
+        list << failed[i].path << "\t" << failed[i].reason << "\n";
+    }
+    reported_skips_ = failed.size();
 }
 
 void Run::open_tensorboard(long long resume_step) {
@@ -619,7 +653,7 @@ RunResult Run::execute() {
     if (result_.status.empty()) {
         result_.status = "finished";
     }
-    result_.seconds = seconds_since(start_);
+    result_.seconds = previous_seconds_ + seconds_since(start_);
     return result_;
 }
 
@@ -697,6 +731,12 @@ RunResult train(const Experiment& experiment, Observer& observer, const std::ato
 RunResult resume(const std::string& run_dir, Observer& observer, const std::atomic<bool>& cancel) {
     Experiment experiment;
     try {
+        if (fs::exists(fs::path(run_dir) / "experiment.yaml") &&
+            !fs::exists(fs::path(run_dir) / "resume.pt")) {
+            throw DataError(run_dir +
+                            ": no resume.pt, so the run cannot be resumed (it stopped before its "
+                            "first epoch ended, or it is not a training run)");
+        }
         experiment = load_experiment((fs::path(run_dir) / "experiment.yaml").string());
     } catch (const std::exception& error) {
         RunResult result;

@@ -30,6 +30,9 @@ void scan_data(TrainingSetup& s, Observer& observer) {
     Experiment& e = s.experiment;
     e.data.root = absolute_path(e.data.root.empty() ? demo_dataset_dir() : e.data.root);
     e.runs_dir = absolute_path(e.runs_dir);
+    if (!e.tensorboard.log_dir.empty()) {
+        e.tensorboard.log_dir = absolute_path(e.tensorboard.log_dir);
+    }
     SplitOptions split;
     split.val_fraction = e.data.val_fraction;
     split.test_fraction = e.data.test_fraction;

@@ -130,6 +130,7 @@ private slots:
     void schedulePreviewMatchesTheEngineSchedule();
     void schedulePreviewShowsWhyAScheduleIsDegenerate();
     void schedulePreviewWaitsForADataset();
+    void smallRatesAreDrawnInUnitsOfAPowerOfTen();
 
     // Training.
     void startButtonRunsTrainingToTheEnd();
@@ -880,6 +881,18 @@ void TestGui::schedulePreviewShowsWhyAScheduleIsDegenerate() {
 
     panel.scheduleForm()->threePhaseCheck()->setChecked(false);
     QTRY_VERIFY(preview->showsCurves());
+}
+
+void TestGui::smallRatesAreDrawnInUnitsOfAPowerOfTen() {
+    SchedulePreview preview(QStringLiteral("rates"));
+    preview.setCurves({{0, 2.5e-5}, {1, 6.28e-4}, {2, 1e-4}}, {});
+    QCOMPARE(preview.learningRateScaleExponent(), -4);
+    QVERIFY(valueAxis(preview.chart(), Qt::Vertical)->titleText().contains(QStringLiteral("1e-4")));
+    QCOMPARE(preview.learningRateSeries()->at(1).y(), 6.28);
+    QCOMPARE(preview.learningRates().at(1).y(), 6.28e-4);  // the data keep their values
+    preview.setCurves({{0, 0.05}, {1, 0.1}}, {});
+    QCOMPARE(preview.learningRateScaleExponent(), 0);
+    QCOMPARE(preview.learningRateSeries()->at(1).y(), 0.1);
 }
 
 void TestGui::schedulePreviewWaitsForADataset() {

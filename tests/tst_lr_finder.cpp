@@ -558,6 +558,41 @@ private slots:
         }
     }
 
+    // Suggestions in a diverged region, from a stopped test, or below the first rate are
+    // flagged; a clean valley is not.
+    void untrustworthySuggestionsAreFlagged() {
+        wb::LrFinderOptions o;
+        const auto lrs = wb::lr_range(o);
+        wb::LrFinderResult clean;
+        clean.lrs = lrs;
+        clean.smoothed = valley_curve(lrs);
+        clean.stop_reason = "completed";
+        clean.steepest = wb::suggest_steepest(clean.lrs, clean.smoothed);
+        clean.valley = wb::suggest_valley(clean.lrs, clean.smoothed);
+        clean.min_div10 = wb::suggest_min_div10(clean.lrs, clean.smoothed);
+        QVERIFY(wb::suggestion_warnings(clean).empty());
+
+        wb::LrFinderResult stopped = clean;
+        stopped.stop_reason = "cancelled";
+        QCOMPARE(int(wb::suggestion_warnings(stopped).size()), 1);
+
+        wb::LrFinderResult diverged = clean;
+        diverged.valley = lrs[95];  // on the blow-up, far above the start
+        const auto warnings = wb::suggestion_warnings(diverged);
+        QCOMPARE(int(warnings.size()), 1);
+        QVERIFY2(warnings[0].rfind("valley ", 0) == 0, warnings[0].c_str());
+
+        wb::LrFinderResult flat = clean;
+        flat.smoothed.assign(lrs.size(), 2.3);
+        flat.smoothed[0] = 2.2;  // the lowest point is the first
+        flat.steepest.reset();
+        flat.valley.reset();
+        flat.min_div10 = wb::suggest_min_div10(flat.lrs, flat.smoothed);
+        const auto low = wb::suggestion_warnings(flat);
+        QCOMPARE(int(low.size()), 1);
+        QVERIFY2(low[0].rfind("min/10 ", 0) == 0, low[0].c_str());
+    }
+
     void cancelStopsBeforeTheNextBatch() {
         QTemporaryDir dir;
         auto loader = make_loader(write_stripes(dir.path().toStdString(), 4, 4), 4);

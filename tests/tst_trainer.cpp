@@ -618,6 +618,13 @@ private slots:
         QCOMPARE(c.best_epoch, a.best_epoch);
         QCOMPARE(c.best_val_accuracy, a.best_val_accuracy);
         QCOMPARE(c.test_accuracy, a.test_accuracy);
+        QVERIFY2(c.seconds > b.seconds, "the resumed run's time counts the stopped session");
+        // A finished run is not run again.
+        Recorder again;
+        const wb::RunResult d = wb::resume(c.run_dir, again, cancel);
+        QCOMPARE(QString::fromStdString(d.status), QString("failed"));
+        QVERIFY2(d.message.find("nothing to resume") != std::string::npos, d.message.c_str());
+        QVERIFY(again.iterations.empty());
 
         const auto a_rows = read_lines(fs::path(a.run_dir) / "iterations.csv");
         const auto c_rows = read_lines(fs::path(c.run_dir) / "iterations.csv");

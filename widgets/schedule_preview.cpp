@@ -151,11 +151,29 @@ QString SchedulePreview::message() const {
 }
 
 void SchedulePreview::redraw() {
-    m_lrSeries->replace(decimateMinMax(m_lr, m_maxDisplayPoints));
+    // Small rates are drawn in units of a power of ten named in the axis title, as plotting
+    // tools do: "0.0004" does not fit beside a narrow chart, "4" does.
+    double top = 0;
+    for (const QPointF& p : m_lr) {
+        top = std::max(top, std::abs(p.y()));
+    }
+    const int exponent = top > 0 && top < 0.01 ? int(std::floor(std::log10(top))) : 0;
+    QList<QPointF> shown = m_lr;
+    if (exponent != 0) {
+        const double scale = std::pow(10.0, -exponent);
+        for (QPointF& p : shown) {
+            p.setY(p.y() * scale);
+        }
+        m_lrAxis->setTitleText(tr("learning rate (×1e%1)").arg(exponent));
+    } else {
+        m_lrAxis->setTitleText(tr("learning rate"));
+    }
+    m_lrScaleExponent = exponent;
+    m_lrSeries->replace(decimateMinMax(shown, m_maxDisplayPoints));
     m_momentumSeries->replace(decimateMinMax(m_momentum, m_maxDisplayPoints));
     m_momentumSeries->setVisible(!m_momentum.isEmpty());
     m_momentumAxis->setVisible(!m_momentum.isEmpty());
-    fitValues(m_lrAxis, m_lr, 1e-12);
+    fitValues(m_lrAxis, shown, 1e-12);
     fitValues(m_momentumAxis, m_momentum, 0.1);
     updateStepAxis();
 }

@@ -48,6 +48,9 @@ public:
     QLineSeries* learningRateSeries() const { return m_lrSeries; }
     QLineSeries* momentumSeries() const { return m_momentumSeries; }
     QValueAxis* stepAxis() const { return m_x; }
+    /// The rate axis shows rate * 10^-exponent when the rates are below 0.01 (its title says
+    /// so); 0 otherwise.
+    int learningRateScaleExponent() const { return m_lrScaleExponent; }
 
 private:
     void redraw();
@@ -67,6 +70,7 @@ private:
     long long m_stepsPerEpoch = 0;
     long long m_totalSteps = 0;
     int m_maxDisplayPoints = 1500;
+    int m_lrScaleExponent = 0;
 };
 
 }  // namespace wb::ui
