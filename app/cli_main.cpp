@@ -65,8 +65,9 @@ public:
         if (!lr_find_dir_.empty()) {
             wb::copy_lr_find_files(lr_find_dir_, info.run_dir);
         }
-        std::printf("model %s, %lld parameters, %d epochs of %d iterations\n", info.model.c_str(),
-                    info.parameters, info.epochs, info.iterations_per_epoch);
+        std::printf("model %s, %lld parameters, %d epoch%s of %d iterations\n", info.model.c_str(),
+                    info.parameters, info.epochs, info.epochs == 1 ? "" : "s",
+                    info.iterations_per_epoch);
         std::fflush(stdout);
     }
 
@@ -169,6 +170,9 @@ public:
             std::printf(" (lr %.3g to %.3g)", r.lrs.front(), r.lrs.back());
         }
         std::printf("\nsuggested learning rates:\n%s", wb::suggestions_text(r).c_str());
+        for (const auto& warning : r.warnings) {
+            std::printf("warning: %s\n", warning.c_str());
+        }
         std::printf("range test folder: %s\n", report.run_dir.c_str());
         std::fflush(stdout);
     }
@@ -367,6 +371,16 @@ int run_train(CLI::App* cmd, const TrainFlags& flags) {
                          flags.find_lr.c_str(), report.run_dir.c_str());
             return 1;
         }
+        const std::string name = flags.find_lr == "min_div10" ? "min/10" : flags.find_lr;
+        for (const auto& warning : r.warnings) {
+            if (warning.rfind(name + " ", 0) == 0) {
+                std::fprintf(stderr,
+                             "error: not training at the %s suggestion: %s. Pick a rate from "
+                             "%s/lr_find.png and pass it with --lr.\n",
+                             flags.find_lr.c_str(), warning.c_str(), report.run_dir.c_str());
+                return 1;
+            }
+        }
         e.optimizer.lr = *lr;
         lr_find_dir = report.run_dir;
         std::printf("training at the %s rate %.3g%s\n", flags.find_lr.c_str(), *lr,
@@ -528,7 +542,13 @@ int main(int argc, char** argv) {
     fm->add_option("-o,--out", fm_out, "Output folder")->required();
     fm->add_option("--source", fm_src, "Folder with the IDX files")->check(CLI::ExistingDirectory);
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        // --help and --version exit 0; a wrong command line is a refused setting: 2.
+        const int status = app.exit(error);
+        return status == 0 ? 0 : 2;
+    }
 
     try {
         if (*train) {
