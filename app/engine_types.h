@@ -14,6 +14,7 @@ Q_DECLARE_METATYPE(wb::RunInfo)
 Q_DECLARE_METATYPE(wb::IterationStats)
 Q_DECLARE_METATYPE(wb::EpochStats)
 Q_DECLARE_METATYPE(wb::RunResult)
+Q_DECLARE_METATYPE(wb::EpochEvaluation)
 Q_DECLARE_METATYPE(wb::LrFinderStep)
 Q_DECLARE_METATYPE(wb::LrFindReport)
 

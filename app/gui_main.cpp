@@ -2,8 +2,10 @@
 // for documentation screenshots --screenshot FILE --screenshot-after SECONDS
 // [--quit-after-screenshot], with the hidden --tab NAME, --schedule POLICY, --compare N (the
 // N newest runs selected in the Runs tab), --lr-find (run the range test at start) and
-// --lr-use SUGGESTION:onecycle|fixed (then pick that suggestion, use it and start training)
-// to set the scene.
+// --lr-use SUGGESTION:onecycle|fixed (then pick that suggestion, use it and start training),
+// --work-tab training|lr|evaluation (the right-hand tab shown), --show-run DIR (that run's
+// evaluations on the Evaluation tab), --cell TRUE,PRED (the images of that matrix cell, by
+// class index) and --classify FILE (that image through the run's best.pt) to set the scene.
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -17,6 +19,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "app/classify_box.h"
+#include "app/evaluation_panel.h"
 #include "app/lr_finder_panel.h"
 #include "app/main_window.h"
 #include "app/model_panel.h"
@@ -61,6 +65,20 @@ struct CommandLine {
                                QStringLiteral("Compare the N newest runs in the Runs tab."),
                                QStringLiteral("N")};
 
+    QCommandLineOption workTab{QStringLiteral("work-tab"),
+                               QStringLiteral("training, lr or evaluation."),
+                               QStringLiteral("NAME")};
+    QCommandLineOption showRun{QStringLiteral("show-run"),
+                               QStringLiteral("Show the evaluations of a run folder."),
+                               QStringLiteral("DIR")};
+    QCommandLineOption cell{QStringLiteral("cell"),
+                            QStringLiteral("Show the images of a confusion-matrix cell "
+                                           "(class indices)."),
+                            QStringLiteral("TRUE,PRED")};
+    QCommandLineOption classify{QStringLiteral("classify"),
+                                QStringLiteral("Classify an image with the shown run's best.pt."),
+                                QStringLiteral("FILE")};
+
     QCommandLineOption lrFind{QStringLiteral("lr-find"),
                               QStringLiteral("Run the learning-rate range test at start.")};
     QCommandLineOption lrUse{
@@ -78,7 +96,12 @@ struct CommandLine {
         compare.setFlags(QCommandLineOption::HiddenFromHelp);
         lrFind.setFlags(QCommandLineOption::HiddenFromHelp);
         lrUse.setFlags(QCommandLineOption::HiddenFromHelp);
-        parser.addOptions({tab, schedule, compare, lrFind, lrUse});
+        workTab.setFlags(QCommandLineOption::HiddenFromHelp);
+        showRun.setFlags(QCommandLineOption::HiddenFromHelp);
+        cell.setFlags(QCommandLineOption::HiddenFromHelp);
+        classify.setFlags(QCommandLineOption::HiddenFromHelp);
+        parser.addOptions(
+            {tab, schedule, compare, lrFind, lrUse, workTab, showRun, cell, classify});
     }
 
     /// Answers --help, --version and a wrong command line on the terminal and exits, before
@@ -193,6 +216,33 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    const QStringList workTabNames = {QStringLiteral("training"), QStringLiteral("lr"),
+                                      QStringLiteral("evaluation")};
+    int workTab =
+        parser.isSet(cli.workTab) ? int(workTabNames.indexOf(parser.value(cli.workTab))) : -1;
+    if (parser.isSet(cli.workTab) && workTab < 0) {
+        std::fprintf(stderr, "workbench: --work-tab wants training, lr or evaluation\n");
+        return 2;
+    }
+    if (parser.isSet(cli.showRun) && !parser.isSet(cli.workTab)) {
+        workTab = int(workTabNames.indexOf(QStringLiteral("evaluation")));
+    }
+    int cellTrue = -1;
+    int cellPredicted = -1;
+    if (parser.isSet(cli.cell)) {
+        const QStringList parts = parser.value(cli.cell).split(QLatin1Char(','));
+        bool okTrue = false;
+        bool okPredicted = false;
+        if (parts.size() == 2) {
+            cellTrue = parts[0].trimmed().toInt(&okTrue);
+            cellPredicted = parts[1].trimmed().toInt(&okPredicted);
+        }
+        if (!okTrue || !okPredicted || cellTrue < 0 || cellPredicted < 0) {
+            std::fprintf(stderr, "workbench: --cell wants TRUE,PRED class indices\n");
+            return 2;
+        }
+    }
+
     int compareCount = 0;
     if (parser.isSet(cli.compare)) {
         bool ok = false;
@@ -241,9 +291,33 @@ int main(int argc, char** argv) {
         lrSuggestion = parts[0];
         lrOnecycle = parts[1] == uses[0];
     }
+    if (parser.isSet(cli.showRun)) {
+        const QString runDir = parser.value(cli.showRun);
+        if (!window.evaluationPanel()->loadRun(runDir)) {
+            std::fprintf(stderr, "workbench: --show-run: %s\n",
+                         qPrintable(window.evaluationPanel()->title()));
+        }
+        // The evaluation is the subject: the right-hand side gets most of the width.
+        window.splitter()->setSizes({330, 950});
+        window.runsPanel()->selectRuns({runDir});
+    }
+    if (cellTrue >= 0 && !window.evaluationPanel()->showCell(cellTrue, cellPredicted)) {
+        std::fprintf(stderr, "workbench: --cell %d,%d: no such cell to show\n", cellTrue,
+                     cellPredicted);
+    }
+    if (parser.isSet(cli.classify) &&
+        !window.evaluationPanel()->classifyImage(parser.value(cli.classify))) {
+        std::fprintf(stderr, "workbench: --classify: %s\n",
+                     qPrintable(window.evaluationPanel()->classifyBox()->message()));
+    }
     window.show();
     if (parser.isSet(cli.start)) {
         QTimer::singleShot(0, &window, [&window] { window.startTraining(); });
+    }
+    if (workTab >= 0) {
+        // After --start, which shows the Training tab.
+        QTimer::singleShot(0, &window,
+                           [&window, workTab] { window.workTabs()->setCurrentIndex(workTab); });
     }
     if (parser.isSet(cli.lrFind)) {
         QTimer::singleShot(0, &window, [&window] { window.startLrFinder(); });

@@ -15,6 +15,7 @@ void registerEngineMetaTypes() {
     qRegisterMetaType<QList<wb::IterationStats>>();
     qRegisterMetaType<wb::EpochStats>();
     qRegisterMetaType<wb::RunResult>();
+    qRegisterMetaType<wb::EpochEvaluation>();
     qRegisterMetaType<wb::LrFinderStep>();
     qRegisterMetaType<QList<wb::LrFinderStep>>();
     qRegisterMetaType<wb::LrFindReport>();

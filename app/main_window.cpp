@@ -15,6 +15,7 @@
 #include <exception>
 
 #include "app/dataset_panel.h"
+#include "app/evaluation_panel.h"
 #include "app/log_view.h"
 #include "app/logging.h"
 #include "app/lr_finder_panel.h"
@@ -42,6 +43,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     m_runs = new RunsPanel;
     m_training = new TrainingPanel;
     m_lrFinder = new LrFinderPanel;
+    m_evaluation = new EvaluationPanel;
     m_log = new LogView;
 
     m_tabs = new QTabWidget;
@@ -60,6 +62,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     m_workTabs = new QTabWidget;
     m_workTabs->addTab(m_training, tr("Training"));
     m_workTabs->addTab(m_lrFinder, tr("LR range test"));
+    m_workTabs->addTab(m_evaluation, tr("Evaluation"));
 
     auto* right = new QSplitter(Qt::Vertical);
     right->addWidget(m_workTabs);
@@ -93,6 +96,15 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_training, &TrainingPanel::runStarted, m_runs, &RunsPanel::setActiveRun);
     connect(m_training, &TrainingPanel::runFinished, this, &MainWindow::onRunFinished);
     connect(m_lrFinder, &LrFinderPanel::messageLogged, this, &MainWindow::logMessage);
+    connect(m_evaluation, &EvaluationPanel::messageLogged, this, &MainWindow::logMessage);
+    // A new run starts the Evaluation tab afresh; its evaluations arrive after each epoch.
+    connect(m_training, &TrainingPanel::runStarted, this, [this](const QString& runDir) {
+        m_evaluation->clear();
+        m_evaluation->setRunDir(runDir);
+    });
+    connect(m_training, &TrainingPanel::evaluationFinished, m_evaluation,
+            &EvaluationPanel::addEvaluation);
+    connect(m_runs, &RunsPanel::evaluationRequested, this, &MainWindow::showRunEvaluation);
     connect(m_lrFinder, &LrFinderPanel::startRequested, this, &MainWindow::startLrFinder);
     connect(m_lrFinder, &LrFinderPanel::rateApplied, this, &MainWindow::applyRate);
     connect(m_lrFinder, &LrFinderPanel::runningChanged, this, [this](bool running) {
@@ -263,6 +275,14 @@ void MainWindow::applyRate(double lr, bool onecycle, const QString& lrFindDir) {
                         : tr("Learning rate %1 set as the %2 schedule's rate")
                               .arg(lr, 0, 'g', 3)
                               .arg(QString::fromStdString(e.schedule.policy)));
+}
+
+bool MainWindow::showRunEvaluation(const QString& runDir) {
+    if (!m_evaluation->loadRun(runDir)) {
+        return false;
+    }
+    m_workTabs->setCurrentWidget(m_evaluation);
+    return true;
 }
 
 void MainWindow::stopTraining() {

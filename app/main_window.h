@@ -13,6 +13,7 @@ class QTabWidget;
 namespace wb::ui {
 
 class DatasetPanel;
+class EvaluationPanel;
 class LogView;
 class LrFinderPanel;
 class ModelPanel;
@@ -54,7 +55,11 @@ public:
     TrainingPanel* trainingPanel() const { return m_training; }
     RunsPanel* runsPanel() const { return m_runs; }
     LrFinderPanel* lrFinderPanel() const { return m_lrFinder; }
-    /// The right-hand tabs: training charts, and the learning-rate range test.
+    EvaluationPanel* evaluationPanel() const { return m_evaluation; }
+    /// Shows the evaluations of a run folder on the Evaluation tab and switches to it; false
+    /// (and the tab unchanged) when the run has none to show.
+    bool showRunEvaluation(const QString& runDir);
+    /// The right-hand tabs: training charts, the learning-rate range test, and the evaluation.
     QTabWidget* workTabs() const { return m_workTabs; }
 
     /// Runs the learning-rate range test of experiment(); false with the reason logged.
@@ -86,6 +91,7 @@ private:
     TrainingPanel* m_training = nullptr;
     RunsPanel* m_runs = nullptr;
     LrFinderPanel* m_lrFinder = nullptr;
+    EvaluationPanel* m_evaluation = nullptr;
     QTabWidget* m_workTabs = nullptr;
     LogView* m_log = nullptr;
     /// The range test whose rate the form holds, and that rate: a run started at that rate

@@ -85,6 +85,10 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     m_loadButton = new QPushButton(tr("Load settings"));
     m_loadButton->setToolTip(tr("Put the selected run's experiment into the model form"));
     m_loadButton->setEnabled(false);
+    m_evaluationButton = new QPushButton(tr("Show evaluation"));
+    m_evaluationButton->setToolTip(
+        tr("Show the selected run's confusion matrices and predictions on the Evaluation tab"));
+    m_evaluationButton->setEnabled(false);
     m_summary = new QLabel;
 
     m_table = new QTableWidget(0, kColumns);
@@ -117,6 +121,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     buttonRow->addWidget(m_summary, 1);
     buttonRow->addWidget(m_refreshButton);
     buttonRow->addWidget(m_loadButton);
+    buttonRow->addWidget(m_evaluationButton);
 
     m_comparison = new RunComparison;
     m_comparisonTitle = new QLabel;
@@ -158,6 +163,12 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     connect(m_browseButton, &QPushButton::clicked, this, &RunsPanel::browse);
     connect(m_refreshButton, &QPushButton::clicked, this, &RunsPanel::refresh);
     connect(m_loadButton, &QPushButton::clicked, this, &RunsPanel::loadSelectedSettings);
+    connect(m_evaluationButton, &QPushButton::clicked, this, [this] {
+        const QStringList dirs = selectedRunDirs();
+        if (dirs.size() == 1) {
+            emit evaluationRequested(dirs.front());
+        }
+    });
     connect(m_table, &QTableWidget::itemSelectionChanged, this, &RunsPanel::onSelectionChanged);
     connect(m_table, &QTableWidget::cellDoubleClicked, this, &RunsPanel::loadSelectedSettings);
     connect(m_exportPngButton, &QPushButton::clicked, this, &RunsPanel::exportPngInteractively);
@@ -325,6 +336,7 @@ void RunsPanel::onSelectionChanged() {
         return;
     }
     m_loadButton->setEnabled(selectedRows().size() == 1);
+    m_evaluationButton->setEnabled(selectedRows().size() == 1);
     updateComparison();
 }
 

@@ -38,6 +38,7 @@ public:
     int runCount() const { return int(m_runs.size()); }
     QTableWidget* table() const { return m_table; }
     QLineEdit* dirEdit() const { return m_dirEdit; }
+    QPushButton* evaluationButton() const { return m_evaluationButton; }
 
     /// Selects the runs whose folders are `dirs` (paths, or folder names in the runs folder),
     /// and only those; returns how many were found.
@@ -63,6 +64,8 @@ signals:
     void runsDirChosen(const QString& dir);
     /// "Load settings" on a run: its experiment.yaml, to be put into the form.
     void experimentRequested(const wb::Experiment& experiment);
+    /// "Show evaluation" on a run: its folder, whose evaluations are to be shown.
+    void evaluationRequested(const QString& runDir);
     void messageLogged(wb::Level level, const QString& text);
 
 private:
@@ -78,6 +81,7 @@ private:
     QPushButton* m_browseButton = nullptr;
     QPushButton* m_refreshButton = nullptr;
     QPushButton* m_loadButton = nullptr;
+    QPushButton* m_evaluationButton = nullptr;
     QLabel* m_summary = nullptr;
     QTableWidget* m_table = nullptr;
     QSplitter* m_splitter = nullptr;

@@ -102,6 +102,8 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
     connect(m_controller, &TrainingController::iterationsFinished, this,
             &TrainingPanel::onIterations);
     connect(m_controller, &TrainingController::epochFinished, this, &TrainingPanel::onEpoch);
+    connect(m_controller, &TrainingController::evaluationFinished, this,
+            &TrainingPanel::evaluationFinished);
     connect(m_controller, &TrainingController::runFinished, this, &TrainingPanel::onFinished);
 }
 

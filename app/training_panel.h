@@ -56,6 +56,8 @@ signals:
     void startableChanged(bool startable);
     void runStarted(const QString& runDir);
     void runFinished(const wb::RunResult& result);
+    /// A split of the current run was evaluated (validation after each epoch, test at the end).
+    void evaluationFinished(const wb::EpochEvaluation& evaluation);
     void messageLogged(wb::Level level, const QString& text);
 
 private:

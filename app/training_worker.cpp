@@ -64,6 +64,11 @@ void TrainingWorker::on_epoch(const wb::EpochStats& stats) {
     emit epochFinished(stats);
 }
 
+void TrainingWorker::on_evaluation(const wb::EpochEvaluation& evaluation) {
+    flushIterations();
+    emit evaluationFinished(evaluation);
+}
+
 void TrainingWorker::on_finished(const wb::RunResult&) {
     // The result is emitted once by run(), after wb::train has returned.
     flushIterations();
@@ -117,6 +122,8 @@ bool TrainingController::start(const wb::Experiment& experiment) {
             &TrainingController::iterationsFinished, queued);
     connect(m_worker, &TrainingWorker::epochFinished, this, &TrainingController::epochFinished,
             queued);
+    connect(m_worker, &TrainingWorker::evaluationFinished, this,
+            &TrainingController::evaluationFinished, queued);
     connect(
         m_worker, &TrainingWorker::runFinished, this,
         [this](const wb::RunResult& result) {

@@ -33,6 +33,9 @@ signals:
     void runStarted(const wb::RunInfo& info);
     void iterationsFinished(const QList<wb::IterationStats>& iterations);
     void epochFinished(const wb::EpochStats& stats);
+    /// A split was evaluated: the validation set after an epoch, the test set at the end. The
+    /// report is shared and immutable, so the copy costs nothing.
+    void evaluationFinished(const wb::EpochEvaluation& evaluation);
     void runFinished(const wb::RunResult& result);
 
 private:
@@ -42,6 +45,7 @@ private:
     void on_run_started(const wb::RunInfo& info) override;
     void on_iteration(const wb::IterationStats& stats) override;
     void on_epoch(const wb::EpochStats& stats) override;
+    void on_evaluation(const wb::EpochEvaluation& evaluation) override;
     void on_finished(const wb::RunResult& result) override;
     void flushIterations();
 
@@ -75,6 +79,7 @@ signals:
     void runStarted(const wb::RunInfo& info);
     void iterationsFinished(const QList<wb::IterationStats>& iterations);
     void epochFinished(const wb::EpochStats& stats);
+    void evaluationFinished(const wb::EpochEvaluation& evaluation);
     /// The run is over and the thread has ended: `isRunning()` is already false.
     void runFinished(const wb::RunResult& result);
 
