@@ -15,6 +15,7 @@
 #include <numeric>
 #include <opencv2/core.hpp>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "engine/errors.h"
@@ -113,8 +114,9 @@ std::size_t Loader::Impl::load_at(std::size_t pos, cv::Mat* raw) {
 }
 
 Batch Loader::Impl::make_batch(std::size_t b) {
-    const std::size_t begin = b * std::size_t(opt.batch_size);
-    const std::size_t count = std::min(order.size(), begin + opt.batch_size) - begin;
+    const std::size_t bs = std::size_t(opt.batch_size);
+    const std::size_t begin = (b * std::size_t(opt.shard_count) + std::size_t(opt.shard_rank)) * bs;
+    const std::size_t count = std::min(order.size(), begin + bs) - begin;
     const auto n = static_cast<std::int64_t>(count);
     Batch batch;
     batch.images = at::empty({n, pre.channels, pre.image_size, pre.image_size}, at::kFloat);
@@ -187,13 +189,22 @@ Loader::Loader(std::vector<Sample> samples, Preprocessing preprocessing, LoaderO
     if (options.batch_size <= 0) {
         throw std::invalid_argument("Loader: batch_size must be positive");
     }
+    if (options.shard_count <= 0 || options.shard_rank < 0 ||
+        options.shard_rank >= options.shard_count) {
+        throw std::invalid_argument("Loader: shard " + std::to_string(options.shard_rank) + " of " +
+                                    std::to_string(options.shard_count) + " does not exist");
+    }
     Impl& d = *impl_;
     d.samples = std::move(samples);
     d.pre = std::move(preprocessing);
     d.opt = options;
     const std::size_t n = d.samples.size();
     const std::size_t bs = std::size_t(options.batch_size);
-    d.batches = options.drop_last ? n / bs : (n + bs - 1) / bs;
+    if (options.shard_count > 1) {
+        d.batches = n / (bs * std::size_t(options.shard_count));
+    } else {
+        d.batches = options.drop_last ? n / bs : (n + bs - 1) / bs;
+    }
     d.sample_floats = std::size_t(d.pre.channels) * d.pre.image_size * d.pre.image_size;
     d.cache.resize(n);
     d.bad.assign(n, 0);
@@ -203,7 +214,7 @@ Loader::~Loader() {
     impl_->stop();
 }
 
-void Loader::start_epoch(int epoch) {
+void Loader::start_epoch(int epoch, std::size_t first_batch) {
     Impl& d = *impl_;
     d.stop();
     d.epoch = epoch;
@@ -214,10 +225,11 @@ void Loader::start_epoch(int epoch) {
     if (!d.opt.shuffle) {
         std::iota(d.order.begin(), d.order.end(), std::size_t(0));
     }
-    d.next_claim = 0;
-    d.next_out = 0;
+    d.next_claim = std::min(first_batch, d.batches);
+    d.next_out = d.next_claim;
     d.started = true;
-    const int workers = std::min<int>(d.opt.workers, static_cast<int>(d.batches));
+    const int workers = static_cast<int>(
+        std::min<std::size_t>(std::size_t(std::max(0, d.opt.workers)), d.batches - d.next_out));
     for (int t = 0; t < workers; ++t) {
         d.threads.emplace_back([&d] { d.worker(); });
     }

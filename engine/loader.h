@@ -28,7 +28,17 @@ struct LoaderOptions {
     /// Decoded images are kept in memory, as decoded (8- or 16-bit, not float), up to this many
     /// bytes; once one does not fit, no more are added.
     std::size_t cache_bytes = std::size_t(1) << 30;
+    /// Leave out the last, partial batch. Implied when shard_count > 1.
     bool drop_last = false;
+    /// Data-parallel sharding: this process is shard `shard_rank` of `shard_count`, and
+    /// `batch_size` is per process. Every shard draws the same order from (seed, epoch), cut
+    /// into global batches of batch_size * shard_count positions; shard r's batch b holds the
+    /// positions [b * B * W + r * B, b * B * W + (r + 1) * B) of that order. Augmentation
+    /// depends on the position alone, so the shards' batch b together are, sample for sample,
+    /// batch b of one loader with batch size B * W. With shard_count > 1 a last, partial
+    /// global batch is left out, so that every shard takes the same number of steps.
+    int shard_rank = 0;
+    int shard_count = 1;
 };
 
 struct Batch {
@@ -52,14 +62,17 @@ public:
     Loader(const Loader&) = delete;
     Loader& operator=(const Loader&) = delete;
 
-    /// Stops the workers of the previous epoch, if any, and starts preparing epoch `epoch`.
-    void start_epoch(int epoch);
+    /// Stops the workers of the previous epoch, if any, and starts preparing epoch `epoch`
+    /// from its batch `first_batch` (to resume a run in the middle of an epoch): the earlier
+    /// batches are skipped without being loaded, and the ones that follow are the same as
+    /// those of a start at batch 0. A `first_batch` >= num_batches() gives an empty epoch.
+    void start_epoch(int epoch, std::size_t first_batch = 0);
     /// The next batch of the current epoch; nothing when it is over or before start_epoch().
     /// Re-throws, on the caller's thread, an exception raised while preparing a batch.
     std::optional<Batch> next();
 
     std::size_t size() const;         ///< samples
-    std::size_t num_batches() const;  ///< per epoch
+    std::size_t num_batches() const;  ///< per epoch, of this shard
     std::size_t skipped() const;      ///< images that failed to decode while loading
     /// The files counted in skipped(), with the reason each failed.
     std::vector<SkippedFile> skipped_files() const;

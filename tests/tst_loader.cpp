@@ -1,5 +1,8 @@
 // The batching loader: batch layout, order and augmentation that do not depend on threads,
-// epoch coverage, the cache bound, cancelling an epoch, and files that vanish after the scan.
+// epoch coverage, the cache bound, cancelling an epoch, files that vanish after the scan,
+// data-parallel shards and starting an epoch in its middle.
+
+#include <ATen/ops/cat.h>
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -83,6 +86,31 @@ bool same_batches(const std::vector<Batch>& a, const std::vector<Batch>& b) {
     return true;
 }
 
+/// The batches of epoch `e` from batch `first` on.
+std::vector<Batch> epoch_from(Loader& loader, int e, std::size_t first) {
+    loader.start_epoch(e, first);
+    std::vector<Batch> out;
+    while (std::optional<Batch> b = loader.next()) {
+        out.push_back(std::move(*b));
+    }
+    return out;
+}
+
+/// The shards' batches laid end to end, as one loader with their total batch size makes them.
+Batch concatenate(const std::vector<Batch>& parts) {
+    std::vector<at::Tensor> images;
+    std::vector<at::Tensor> labels;
+    Batch out;
+    for (const Batch& p : parts) {
+        images.push_back(p.images);
+        labels.push_back(p.labels);
+        out.indices.insert(out.indices.end(), p.indices.begin(), p.indices.end());
+    }
+    out.images = at::cat(images);
+    out.labels = at::cat(labels);
+    return out;
+}
+
 std::vector<std::int64_t> all_indices(const std::vector<Batch>& batches) {
     std::vector<std::int64_t> out;
     for (const Batch& b : batches) {
@@ -109,6 +137,11 @@ private slots:
     void deletedFileIsSkippedAndCounted();
     void noLoadableFileThrowsOnConsumer();
     void loadsEveryImageWithAugmentation();
+    void shardsTogetherMakeOneLargerBatch_data();
+    void shardsTogetherMakeOneLargerBatch();
+    void shardThatDoesNotExistIsRefused();
+    void startInTheMiddleOfAnEpoch_data();
+    void startInTheMiddleOfAnEpoch();
 };
 
 void TestLoader::batchLayout() {
@@ -364,6 +397,107 @@ void TestLoader::loadsEveryImageWithAugmentation() {
     // The rate is a figure for the log, not a check: timed assertions are flaky on shared
     // machines. tests/bench/bench_resnet18.sh measures whether loading hides behind compute.
     QCOMPARE(images, std::size_t(4000));
+}
+
+void TestLoader::shardsTogetherMakeOneLargerBatch_data() {
+    QTest::addColumn<int>("batch");
+    QTest::addColumn<int>("shards");
+    QTest::addColumn<bool>("dropLast");
+    QTest::addColumn<int>("batches");
+    // 50 samples; a last, partial global batch is left out whatever drop_last says.
+    QTest::newRow("2 shards of 8: 3 batches, 2 samples left out") << 8 << 2 << false << 3;
+    QTest::newRow("2 shards of 5: exact") << 5 << 2 << false << 5;
+    QTest::newRow("3 shards of 4, drop_last") << 4 << 3 << true << 4;
+    QTest::newRow("4 shards of 7: 1 batch") << 7 << 4 << false << 1;
+    QTest::newRow("2 shards of 32: no batch") << 32 << 2 << false << 0;
+}
+
+void TestLoader::shardsTogetherMakeOneLargerBatch() {
+    QFETCH(int, batch);
+    QFETCH(int, shards);
+    QFETCH(bool, dropLast);
+    QFETCH(int, batches);
+    QTemporaryDir dir;
+    const std::vector<Sample> samples = make_samples(dir, true);
+    Loader single(samples, preprocessing(true), options(2, batch * shards));
+    std::vector<std::unique_ptr<Loader>> ranks;
+    for (int r = 0; r < shards; ++r) {
+        LoaderOptions o = options(r % 3, batch);  // 0, 1 or 2 workers: threads do not matter
+        o.shard_rank = r;
+        o.shard_count = shards;
+        o.drop_last = dropLast;
+        ranks.push_back(std::make_unique<Loader>(samples, preprocessing(true), o));
+        QCOMPARE(int(ranks.back()->num_batches()), batches);
+    }
+    for (int e = 0; e < 2; ++e) {
+        const std::vector<Batch> want = epoch(single, e);
+        std::vector<std::vector<Batch>> got;
+        for (auto& loader : ranks) {
+            got.push_back(epoch(*loader, e));
+            QCOMPARE(int(got.back().size()), batches);
+        }
+        for (int b = 0; b < batches; ++b) {
+            std::vector<Batch> parts;
+            for (int r = 0; r < shards; ++r) {
+                QCOMPARE(int(got[std::size_t(r)][std::size_t(b)].images.size(0)), batch);
+                parts.push_back(got[std::size_t(r)][std::size_t(b)]);
+            }
+            QVERIFY2(same_batches({concatenate(parts)}, {want[std::size_t(b)]}),
+                     qPrintable(QString("epoch %1, batch %2").arg(e).arg(b)));
+        }
+    }
+}
+
+void TestLoader::shardThatDoesNotExistIsRefused() {
+    QTemporaryDir dir;
+    const std::vector<Sample> samples = make_samples(dir);
+    for (auto [rank, count] : {std::pair{2, 2}, {-1, 2}, {0, 0}}) {
+        LoaderOptions o = options(0);
+        o.shard_rank = rank;
+        o.shard_count = count;
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Loader(samples, preprocessing(), o));
+    }
+}
+
+void TestLoader::startInTheMiddleOfAnEpoch_data() {
+    QTest::addColumn<int>("workers");
+    QTest::addColumn<int>("shards");
+    QTest::addColumn<int>("first");
+    QTest::addColumn<int>("left");  // batches from `first` to the end
+    QTest::newRow("batch 3 of 7") << 2 << 1 << 3 << 4;
+    QTest::newRow("batch 3 of 7, no workers") << 0 << 1 << 3 << 4;
+    QTest::newRow("the last, partial batch") << 2 << 1 << 6 << 1;
+    QTest::newRow("batch 0") << 2 << 1 << 0 << 7;
+    QTest::newRow("past the end") << 2 << 1 << 9 << 0;
+    QTest::newRow("shard 1 of 2, batch 1 of 3") << 1 << 2 << 1 << 2;
+}
+
+void TestLoader::startInTheMiddleOfAnEpoch() {
+    QFETCH(int, workers);
+    QFETCH(int, shards);
+    QFETCH(int, first);
+    QFETCH(int, left);
+    QTemporaryDir dir;
+    const std::vector<Sample> samples = make_samples(dir, true);
+    LoaderOptions o = options(workers);
+    o.shard_count = shards;
+    o.shard_rank = shards - 1;
+    Loader whole(samples, preprocessing(true), o);
+    Loader resumed(samples, preprocessing(true), o);
+    for (int e : {0, 3}) {
+        const std::vector<Batch> all = epoch(whole, e);
+        const std::vector<Batch> rest = epoch_from(resumed, e, std::size_t(first));
+        QCOMPARE(int(rest.size()), left);
+        const std::vector<Batch> want(all.end() - left, all.end());
+        QVERIFY2(same_batches(rest, want), qPrintable(QString("epoch %1").arg(e)));
+        QVERIFY(!resumed.next());
+    }
+    // Skipped batches are not loaded: nothing from them reaches the cache.
+    LoaderOptions cached = o;
+    cached.workers = 0;
+    Loader fresh(samples, preprocessing(), cached);
+    const std::vector<Batch> rest = epoch_from(fresh, 0, std::size_t(first));
+    QCOMPARE(fresh.cache_bytes_used(), all_indices(rest).size() * std::size_t(kSide * kSide));
 }
 
 QTEST_GUILESS_MAIN(TestLoader)
