@@ -248,7 +248,12 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
                     "Random crops with this padding");
     cmd->add_option("--seed", f.e.seed, "Random seed");
     cmd->add_option("--threads", f.e.threads, "Compute threads (0: all cores)");
-    cmd->add_option("--device", f.e.device, "cpu or cuda");
+    cmd->add_option("--device", f.e.device, "auto (CUDA when there is one), cpu, cuda or cuda:N");
+    cmd->add_flag("--mixed-precision", f.e.mixed_precision, "CUDA: float16 autocast");
+    cmd->add_option("--checkpoint-every", f.e.checkpoint.every_steps,
+                    "Also save resume.pt every N optimizer steps (0: end of epochs only)");
+    cmd->add_option("--early-stopping", f.e.early_stopping.patience,
+                    "Stop when val_loss has not improved for this many epochs");
     cmd->add_option("--runs", f.e.runs_dir, "Folder for run folders");
     cmd->add_option("--log-dir", f.e.tensorboard.log_dir,
                     "TensorBoard: a folder shared by runs (default: tensorboard/ in each run)");
@@ -331,6 +336,14 @@ wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
         e.threads = g.threads;
     if (given("--device"))
         e.device = g.device;
+    if (given("--mixed-precision"))
+        e.mixed_precision = true;
+    if (given("--checkpoint-every"))
+        e.checkpoint.every_steps = g.checkpoint.every_steps;
+    if (given("--early-stopping")) {
+        e.early_stopping.enabled = true;
+        e.early_stopping.patience = g.early_stopping.patience;
+    }
     if (given("--runs"))
         e.runs_dir = g.runs_dir;
     if (given("--log-dir"))
@@ -480,8 +493,8 @@ int main(int argc, char** argv) {
     add_train_flags(lr_find, lr_flags);
 
     std::string resume_dir;
-    auto* resume = app.add_subcommand(
-        "resume", "Continue a stopped or killed run from its last checkpoint (end of an epoch)");
+    auto* resume =
+        app.add_subcommand("resume", "Continue a stopped or killed run from its last checkpoint");
     resume->add_option("run_dir", resume_dir, "Run folder")
         ->required()
         ->check(CLI::ExistingDirectory);

@@ -154,7 +154,7 @@ EvaluationReport evaluate_checkpoint(const std::string& run_dir, const Evaluatio
 
     Experiment e = load_experiment(experiment_file);
     validate(e);
-    if (torch::Device(e.device).is_cuda() && !torch::cuda::is_available()) {
+    if (e.device != "auto" && torch::Device(e.device).is_cuda() && !torch::cuda::is_available()) {
         observer.on_message(Level::Warning, "the run trained on " + e.device +
                                                 ", which is not available here; evaluating on "
                                                 "the CPU");

@@ -92,10 +92,15 @@ namespace {
 // The keys of each section, for the hint "'lr' belongs in the 'optimizer' section". The parser
 // itself accepts the keys of its field tables in read_experiment().
 
-const std::vector<std::string> kTopKeys = {
-    "name",       "data", "model",   "preprocessing", "optimizer", "schedule",  "epochs",
-    "batch_size", "seed", "threads", "device",        "runs_dir",  "lr_finder", "grad_accumulation",
-    "tensorboard"};
+const std::vector<std::string> kTopKeys = {"name",           "data",
+                                           "model",          "preprocessing",
+                                           "optimizer",      "schedule",
+                                           "epochs",         "batch_size",
+                                           "seed",           "threads",
+                                           "device",         "runs_dir",
+                                           "lr_finder",      "grad_accumulation",
+                                           "tensorboard",    "checkpoint",
+                                           "early_stopping", "mixed_precision"};
 const std::map<std::string, std::vector<std::string>> kSectionKeys = {
     {"data",
      {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb",
@@ -108,6 +113,8 @@ const std::map<std::string, std::vector<std::string>> kSectionKeys = {
     {"schedule", schedule_keys()},
     {"lr_finder", lr_finder_keys()},
     {"tensorboard", tensorboard_keys()},
+    {"checkpoint", checkpoint_keys()},
+    {"early_stopping", early_stopping_keys()},
 };
 
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
@@ -340,6 +347,8 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
     ScheduleConfig& sc = e.schedule;
     LrFinderConfig& lf = e.lr_finder;
     TensorBoardConfig& tb = e.tensorboard;
+    CheckpointConfig& ck = e.checkpoint;
+    EarlyStoppingConfig& es = e.early_stopping;
     auto section = [&p](const std::string& name, std::function<void(const YAML::Node&)> read) {
         return std::pair<std::string, Parser::Handler>(name, std::move(read));
     };
@@ -427,7 +436,24 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                           p.field(s, "embedding_images", &tb.embedding_images),
                           p.field(s, "text", &tb.text), p.field(s, "hparams", &tb.hparams)});
                  }),
-         p.field("", "epochs", &e.epochs), p.field("", "batch_size", &e.batch_size),
+         section("checkpoint",
+                 [&](const YAML::Node& n) {
+                     const std::string s = "checkpoint";
+                     p.read_map(n, s,
+                                {p.field(s, "every_steps", &ck.every_steps),
+                                 p.field(s, "every_minutes", &ck.every_minutes)});
+                 }),
+         section("early_stopping",
+                 [&](const YAML::Node& n) {
+                     const std::string s = "early_stopping";
+                     p.read_map(
+                         n, s,
+                         {p.field(s, "enabled", &es.enabled), p.field(s, "metric", &es.metric),
+                          p.field(s, "patience", &es.patience),
+                          p.field(s, "min_delta", &es.min_delta)});
+                 }),
+         p.field("", "mixed_precision", &e.mixed_precision), p.field("", "epochs", &e.epochs),
+         p.field("", "batch_size", &e.batch_size),
          p.field("", "grad_accumulation", &e.grad_accumulation), p.field("", "seed", &e.seed),
          p.field("", "threads", &e.threads), p.field("", "device", &e.device),
          p.field("", "runs_dir", &e.runs_dir)});
@@ -475,7 +501,7 @@ void detail::check_at_least(const Fail& fail, const std::string& path, long long
 namespace {
 
 bool is_device(const std::string& device) {
-    if (device == "cpu" || device == "cuda") {
+    if (device == "auto" || device == "cpu" || device == "cuda") {
         return true;
     }
     const std::string prefix = "cuda:";
@@ -571,8 +597,13 @@ void check_experiment(const Experiment& e, const Fail& fail) {
     }
     check_at_least(fail, "threads", e.threads, 0);
     if (!is_device(e.device)) {
-        fail({"device"}, "device must be cpu, cuda or cuda:N, got '" + e.device + "'");
+        fail({"device"}, "device must be auto, cpu, cuda or cuda:N, got '" + e.device + "'");
     }
+    if (e.mixed_precision && e.device == "cpu") {
+        fail({"mixed_precision", "device"},
+             "mixed_precision needs a CUDA device (device: auto, cuda or cuda:N), not cpu");
+    }
+    check_run_control(e, fail);
     if (e.runs_dir.empty()) {
         fail({"runs_dir"}, "runs_dir must not be empty");
     }
@@ -671,7 +702,13 @@ bool Experiment::operator==(const Experiment& other) const {
            tie_lr_finder(lr_finder) == tie_lr_finder(other.lr_finder) &&
            batch_size == other.batch_size && grad_accumulation == other.grad_accumulation &&
            seed == other.seed && threads == other.threads && device == other.device &&
-           runs_dir == other.runs_dir;
+           mixed_precision == other.mixed_precision &&
+           checkpoint.every_steps == other.checkpoint.every_steps &&
+           checkpoint.every_minutes == other.checkpoint.every_minutes &&
+           early_stopping.enabled == other.early_stopping.enabled &&
+           early_stopping.metric == other.early_stopping.metric &&
+           early_stopping.patience == other.early_stopping.patience &&
+           early_stopping.min_delta == other.early_stopping.min_delta && runs_dir == other.runs_dir;
 }
 
 const std::vector<std::string>& available_models() {
@@ -740,7 +777,8 @@ std::string to_yaml(const Experiment& e) {
           "batches summed into one optimizer step");
     w.key("seed", std::to_string(e.seed));
     w.key("threads", std::to_string(e.threads), 0, "intra-op threads; 0: one per core");
-    w.key("device", yaml_string(e.device), 0, "cpu, cuda or cuda:N");
+    w.key("device", yaml_string(e.device), 0, "auto, cpu, cuda or cuda:N");
+    w.key("mixed_precision", yaml_bool(e.mixed_precision), 0, "CUDA only: float16 autocast");
     w.key("runs_dir", yaml_string(e.runs_dir), 0, "receives one folder per run");
 
     const DataConfig& d = e.data;
@@ -782,6 +820,7 @@ std::string to_yaml(const Experiment& e) {
     write_schedule(w, e.schedule);
     write_lr_finder(w, e.lr_finder);
     write_tensorboard(w, e.tensorboard);
+    write_run_control(w, e);
     return w.text();
 }
 

@@ -105,6 +105,23 @@ struct TensorBoardConfig {
     bool hparams = true;         ///< hyperparameters with the final metrics
 };
 
+/// When a run saves resume.pt, the state it continues from after a crash or a stop. The end of
+/// each epoch always saves one; these add saves in the middle of an epoch.
+struct CheckpointConfig {
+    int every_steps = 0;        ///< also every this many optimizer steps; 0: not by steps
+    double every_minutes = 10;  ///< also when this much time passed since the last save; 0: not
+};
+
+/// Stops the run when the validation metric has not improved for `patience` epochs in a row.
+/// The test split is then evaluated with best.pt, as after the last epoch.
+struct EarlyStoppingConfig {
+    bool enabled = false;
+    std::string metric = "val_loss";  ///< "val_loss" (lower is better) or "val_accuracy"
+    int patience = 5;                 ///< >= 1
+    /// An epoch improves only when it beats the best by more than this; >= 0.
+    double min_delta = 0.0;
+};
+
 /// Everything that defines a training run. Saved as experiment.yaml in the run folder; the
 /// same file given back reproduces the run.
 struct Experiment {
@@ -116,6 +133,8 @@ struct Experiment {
     ScheduleConfig schedule;
     LrFinderConfig lr_finder;
     TensorBoardConfig tensorboard;
+    CheckpointConfig checkpoint;
+    EarlyStoppingConfig early_stopping;
     int epochs = 3;
     int batch_size = 64;
     /// Batches whose gradients are summed into one optimizer step (gradient accumulation);
@@ -124,8 +143,12 @@ struct Experiment {
     std::uint64_t seed = 42;
     /// Intra-op threads; 0 means the number of cores.
     int threads = 0;
-    /// "cpu" or "cuda" (or "cuda:N").
-    std::string device = "cpu";
+    /// "auto" (the first CUDA device when there is one, else the CPU), "cpu", "cuda" or
+    /// "cuda:N".
+    std::string device = "auto";
+    /// CUDA only: forward passes in float16 where it is safe (autocast), with a dynamic loss
+    /// scale; the weights stay float32.
+    bool mixed_precision = false;
     /// Folder that receives one run folder per run.
     std::string runs_dir = "runs";
 

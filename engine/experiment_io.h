@@ -92,4 +92,11 @@ const std::vector<std::string>& tensorboard_keys();
 void check_tensorboard(const TensorBoardConfig& config, const Fail& fail);
 void write_tensorboard(Writer& writer, const TensorBoardConfig& config);
 
+/// The keys of the 'checkpoint' and 'early_stopping' sections, in the order they are written.
+const std::vector<std::string>& checkpoint_keys();
+const std::vector<std::string>& early_stopping_keys();
+void check_run_control(const Experiment& experiment, const Fail& fail);
+/// Writes the 'checkpoint' and 'early_stopping' sections.
+void write_run_control(Writer& writer, const Experiment& experiment);
+
 }  // namespace wb::detail

@@ -72,6 +72,9 @@ struct RunResult {
     double test_loss = 0;
     double test_accuracy = 0;
     double seconds = 0;
+    /// Early stopping ended the run before its last epoch (status "finished"; the message
+    /// says why).
+    bool stopped_early = false;
 };
 
 /// The evaluation of one split during a run: the validation set after each epoch, the test set

@@ -53,6 +53,19 @@ RunFolder RunFolder::create(const std::string& runs_dir, const std::string& name
     return RunFolder(path);
 }
 
+std::string write_failure(const std::string& path, const std::string& detail) {
+    std::error_code ec;
+    const auto space = fs::space(fs::path(path).parent_path(), ec);
+    std::string text = "cannot write " + path;
+    if (!ec && space.available < (std::uintmax_t(4) << 20)) {
+        text += ": the disk is full (" + std::to_string(space.available / 1024) +
+                " KiB left on its filesystem)";
+    } else if (!detail.empty()) {
+        text += ": " + detail;
+    }
+    return text;
+}
+
 RunFolder RunFolder::open(const std::string& path) {
     std::error_code ec;
     if (!fs::is_directory(path, ec)) {
@@ -83,14 +96,17 @@ void RunFolder::write_text(const std::string& name, const std::string& content) 
         out << content;
         out.flush();
         if (!out) {
-            throw DataError("cannot write " + temp_path(name));
+            out.close();
+            std::error_code ec;
+            fs::remove(temp_path(name), ec);
+            throw DataError(write_failure(file(name)));
         }
     }
     publish(name);
 }
 
 CsvLog::CsvLog(const std::string& path, const std::vector<std::string>& columns)
-    : out_(path, std::ios::trunc) {
+    : out_(path, std::ios::trunc), path_(path) {
     if (!out_) {
         throw DataError("cannot write " + path);
     }
@@ -141,6 +157,7 @@ CsvLog CsvLog::resume(const std::string& path, const std::vector<std::string>& c
         throw DataError("cannot write " + path + ": " + ec.message());
     }
     CsvLog log;
+    log.path_ = path;
     log.out_.open(path, std::ios::app);
     if (!log.out_) {
         throw DataError("cannot write " + path);
@@ -153,6 +170,9 @@ void CsvLog::row(const std::vector<double>& values) {
         out_ << (i ? "," : "") << std::setprecision(8) << values[i];
     }
     out_ << '\n' << std::flush;
+    if (!out_) {
+        throw DataError(write_failure(path_));
+    }
 }
 
 }  // namespace wb

@@ -6,6 +6,10 @@
 
 namespace wb {
 
+/// "cannot write PATH: the disk is full (N KiB left on its filesystem)" when the filesystem of
+/// `path` is (almost) full, else "cannot write PATH: detail".
+std::string write_failure(const std::string& path, const std::string& detail = "");
+
 /// One training run on disk: <runs_dir>/<YYYYmmdd-HHMMSS>-<name>/. Files are written so that a
 /// crash never leaves a half-written one: text and checkpoints go to a temporary name first
 /// and are renamed; CSV rows are flushed as they are appended.
@@ -43,10 +47,12 @@ public:
     /// fewer rows than `keep_rows`.
     static CsvLog resume(const std::string& path, const std::vector<std::string>& columns,
                          long long keep_rows);
+    /// Appends a row; throws DataError naming the file (and a full disk) when it cannot.
     void row(const std::vector<double>& values);
 
 private:
     std::ofstream out_;
+    std::string path_;
 };
 
 }  // namespace wb

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -114,11 +116,33 @@ const std::vector<std::string> kIterationColumns = {"step",     "epoch", "iterat
 const std::vector<std::string> kMetricColumns = {
     "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "lr"};
 
-void save_checkpoint(torch::nn::Module& model, const RunFolder& run, const std::string& name) {
-    torch::serialize::OutputArchive archive;
-    model.save(archive);
-    archive.save_to(run.temp_path(name));
+/// Writes `name` in the run folder through a temporary file that `write` fills and a rename,
+/// so that the previous file stays whole until the new one is complete. On failure the
+/// temporary file is removed and DataError names the file and, when so, the full disk.
+void write_atomically(const RunFolder& run, const std::string& name,
+                      const std::function<void(const std::string& temp)>& write) {
+    const std::string temp = run.temp_path(name);
+    try {
+        write(temp);
+    } catch (const std::exception& error) {
+        std::error_code ec;
+        fs::remove(temp, ec);
+        std::string detail = error.what();
+        if (const auto* c10 = dynamic_cast<const c10::Error*>(&error)) {
+            detail = c10->what_without_backtrace();
+        }
+        throw DataError(write_failure(run.file(name), detail) + "; the previous " + name +
+                        (fs::exists(run.file(name)) ? " is kept" : " did not exist yet"));
+    }
     run.publish(name);
+}
+
+void save_checkpoint(torch::nn::Module& model, const RunFolder& run, const std::string& name) {
+    write_atomically(run, name, [&](const std::string& temp) {
+        torch::serialize::OutputArchive archive;
+        model.save(archive);
+        archive.save_to(temp);
+    });
 }
 
 void load_checkpoint(torch::nn::Module& model, const std::string& path) {
@@ -127,9 +151,10 @@ void load_checkpoint(torch::nn::Module& model, const std::string& path) {
     model.load(archive);
 }
 
-/// Where a run stands at the end of an epoch: with the model, the optimizer and torch's random
-/// generator in resume.pt, a resumed run follows the curve of one that was never stopped
-/// (the loader's order and augmentation depend only on the seed and the epoch).
+/// Where a run stands at a checkpoint: with the model, the optimizer and torch's random
+/// generators in resume.pt, a resumed run follows the curve of one that was never stopped
+/// (the loader's order and augmentation depend only on the seed, the epoch and the position,
+/// so an epoch can restart at any batch).
 struct Progress {
     int epochs_done = 0;
     long long step = 0;
@@ -139,38 +164,71 @@ struct Progress {
     bool has_val = false;
     std::int64_t train_size = 0;  ///< training images when the run started
     double seconds = 0;           ///< the run's time up to the checkpoint, all sessions
+    // A checkpoint in the middle of epoch `epochs_done`: batches and optimizer steps done in it,
+    // and its running sums; all 0 at the end of an epoch.
+    std::int64_t epoch_batches = 0;
+    std::int64_t epoch_steps = 0;
+    double epoch_loss_sum = 0;
+    std::int64_t epoch_correct = 0;
+    std::int64_t epoch_count = 0;
+    // Early stopping: the best value of its metric and the epochs since it improved.
+    double stop_best = std::numeric_limits<double>::quiet_NaN();  ///< NaN: no epoch yet
+    int stop_bad_epochs = 0;
+    bool stopped_early = false;
 };
 
+std::vector<torch::Device> generator_devices(const torch::Device& device) {
+    std::vector<torch::Device> devices = {torch::kCPU};
+    if (device.is_cuda()) {
+        devices.push_back(device);
+    }
+    return devices;
+}
+
+std::string generator_key(const torch::Device& device) {
+    return device.is_cuda() ? "cuda_rng" : "cpu_rng";
+}
+
 void save_resume_state(Classifier& model, torch::optim::Optimizer& optimizer, const Progress& p,
-                       const RunFolder& run) {
+                       const torch::Device& device, const RunFolder& run) {
     torch::serialize::OutputArchive archive;
     torch::serialize::OutputArchive model_archive, optimizer_archive;
     model.save(model_archive);
     optimizer.save(optimizer_archive);
     archive.write("model", model_archive);
     archive.write("optimizer", optimizer_archive);
-    archive.write("epochs_done", c10::IValue(static_cast<std::int64_t>(p.epochs_done)));
-    archive.write("step", c10::IValue(static_cast<std::int64_t>(p.step)));
+    const auto write_int = [&](const char* key, std::int64_t value) {
+        archive.write(key, c10::IValue(value));
+    };
+    write_int("epochs_done", p.epochs_done);
+    write_int("step", p.step);
     archive.write("best_score", c10::IValue(p.best_score));
-    archive.write("best_epoch", c10::IValue(static_cast<std::int64_t>(p.best_epoch)));
+    write_int("best_epoch", p.best_epoch);
     archive.write("last_lr", c10::IValue(p.last_lr));
     archive.write("has_val", c10::IValue(p.has_val));
-    archive.write("train_size", c10::IValue(p.train_size));
+    write_int("train_size", p.train_size);
     archive.write("seconds", c10::IValue(p.seconds));
-    {
-        auto gen = at::detail::getDefaultCPUGenerator();
+    write_int("epoch_batches", p.epoch_batches);
+    write_int("epoch_steps", p.epoch_steps);
+    archive.write("epoch_loss_sum", c10::IValue(p.epoch_loss_sum));
+    write_int("epoch_correct", p.epoch_correct);
+    write_int("epoch_count", p.epoch_count);
+    archive.write("stop_best", c10::IValue(p.stop_best));
+    write_int("stop_bad_epochs", p.stop_bad_epochs);
+    archive.write("stopped_early", c10::IValue(p.stopped_early));
+    for (const auto& d : generator_devices(device)) {
+        auto gen = at::globalContext().defaultGenerator(d);
         std::lock_guard<std::mutex> lock(gen.mutex());
-        archive.write("cpu_rng", gen.get_state(), /*is_buffer=*/true);
+        archive.write(generator_key(d), gen.get_state(), /*is_buffer=*/true);
     }
-    archive.save_to(run.temp_path(kResumeFile));
-    run.publish(kResumeFile);
+    write_atomically(run, kResumeFile, [&](const std::string& temp) { archive.save_to(temp); });
 }
 
 Progress load_resume_state(Classifier& model, torch::optim::Optimizer& optimizer,
-                           const std::string& path) {
+                           const torch::Device& device, const std::string& path) {
     torch::serialize::InputArchive archive;
     try {
-        archive.load_from(path);
+        archive.load_from(path, device);
     } catch (const c10::Error& error) {
         throw DataError(path + ": cannot read the checkpoint (" +
                         std::string(error.what_without_backtrace()) + ")");
@@ -182,28 +240,45 @@ Progress load_resume_state(Classifier& model, torch::optim::Optimizer& optimizer
     optimizer.load(optimizer_archive);
     Progress p;
     c10::IValue v;
-    archive.read("epochs_done", v);
-    p.epochs_done = static_cast<int>(v.toInt());
-    archive.read("step", v);
-    p.step = v.toInt();
-    archive.read("best_score", v);
-    p.best_score = v.toDouble();
-    archive.read("best_epoch", v);
-    p.best_epoch = static_cast<int>(v.toInt());
-    archive.read("last_lr", v);
-    p.last_lr = v.toDouble();
-    archive.read("has_val", v);
-    p.has_val = v.toBool();
-    archive.read("train_size", v);
-    p.train_size = v.toInt();
-    if (archive.try_read("seconds", v)) {
-        p.seconds = v.toDouble();
+    const auto read_int = [&](const char* key, auto* out) {
+        if (archive.try_read(key, v)) {
+            *out = static_cast<std::decay_t<decltype(*out)>>(v.toInt());
+        }
+    };
+    const auto read_double = [&](const char* key, double* out) {
+        if (archive.try_read(key, v)) {
+            *out = v.toDouble();
+        }
+    };
+    read_int("epochs_done", &p.epochs_done);
+    read_int("step", &p.step);
+    read_double("best_score", &p.best_score);
+    read_int("best_epoch", &p.best_epoch);
+    read_double("last_lr", &p.last_lr);
+    if (archive.try_read("has_val", v)) {
+        p.has_val = v.toBool();
     }
-    torch::Tensor rng;
-    archive.read("cpu_rng", rng, /*is_buffer=*/true);
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(rng);
+    read_int("train_size", &p.train_size);
+    read_double("seconds", &p.seconds);
+    read_int("epoch_batches", &p.epoch_batches);
+    read_int("epoch_steps", &p.epoch_steps);
+    read_double("epoch_loss_sum", &p.epoch_loss_sum);
+    read_int("epoch_correct", &p.epoch_correct);
+    read_int("epoch_count", &p.epoch_count);
+    read_double("stop_best", &p.stop_best);
+    read_int("stop_bad_epochs", &p.stop_bad_epochs);
+    if (archive.try_read("stopped_early", v)) {
+        p.stopped_early = v.toBool();
+    }
+    for (const auto& d : generator_devices(device)) {
+        torch::Tensor rng;
+        if (!archive.try_read(generator_key(d), rng, /*is_buffer=*/true)) {
+            continue;
+        }
+        auto gen = at::globalContext().defaultGenerator(d);
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(rng.to(torch::kCPU));
+    }
     return p;
 }
 
@@ -238,6 +313,12 @@ private:
     bool finish_epoch(int epoch, Clock::time_point epoch_start, double train_seconds);
     void open_tensorboard(long long resume_step);
     void report_decode_failures();
+    bool checkpoint_due() const;
+    /// Saves resume.pt after `steps_done` optimizer steps (`batches_done` batches) of the
+    /// current epoch.
+    void save_mid_epoch(long long batches_done, int steps_done);
+    /// Early stopping after an epoch with validation: true when the run should stop.
+    bool should_stop_early(const EpochStats& stats);
     /// Computes the metrics of `predictions`, writes the evaluation files into `dir` and
     /// hands the report to the observer.
     void report_evaluation(Predictions predictions, int epoch, const std::string& split,
@@ -278,6 +359,7 @@ private:
     double epoch_loss_sum_ = 0;
     std::int64_t epoch_correct_ = 0;
     std::int64_t epoch_count_ = 0;
+    Clock::time_point last_checkpoint_ = Clock::now();
 };
 
 // One optimizer step per group of grad_accumulation batches; the last group of an epoch may
@@ -287,15 +369,18 @@ bool Run::train_epoch(int epoch) {
     Classifier& model = *s_.model;
     Loader& loader = *s_.train_loader;
     model.train();
-    loader.start_epoch(epoch);
+    // A run resumed from a checkpoint in the middle of this epoch starts at its next batch.
+    const bool mid_epoch = progress_.epoch_batches > 0;
+    long long batch_index = mid_epoch ? progress_.epoch_batches : 0;
+    int iteration = mid_epoch ? static_cast<int>(progress_.epoch_steps) : 0;
+    epoch_loss_sum_ = mid_epoch ? progress_.epoch_loss_sum : 0;
+    epoch_correct_ = mid_epoch ? progress_.epoch_correct : 0;
+    epoch_count_ = mid_epoch ? progress_.epoch_count : 0;
+    progress_.epoch_batches = progress_.epoch_steps = 0;
+    loader.start_epoch(epoch, static_cast<std::size_t>(batch_index));
     const long long batches = static_cast<long long>(loader.num_batches());
     const int accumulation = e_.grad_accumulation;
-    epoch_loss_sum_ = 0;
-    epoch_correct_ = 0;
-    epoch_count_ = 0;
     double rate = 0;
-    long long batch_index = 0;
-    int iteration = 0;
     int in_group = 0;
     int group_size = 0;
     double group_loss = 0;
@@ -377,8 +462,37 @@ bool Run::train_epoch(int epoch) {
         ++progress_.step;
         ++session_steps_;
         ++iteration;
+        if (batch_index < batches && checkpoint_due()) {
+            save_mid_epoch(batch_index, iteration);
+        }
     }
     return !cancel_;
+}
+
+// A checkpoint in the middle of an epoch is due every checkpoint.every_steps optimizer steps
+// and when checkpoint.every_minutes have passed since the last one.
+bool Run::checkpoint_due() const {
+    const CheckpointConfig& c = e_.checkpoint;
+    if (c.every_steps > 0 && progress_.step % c.every_steps == 0) {
+        return true;
+    }
+    return c.every_minutes > 0 && seconds_since(last_checkpoint_) >= c.every_minutes * 60;
+}
+
+void Run::save_mid_epoch(long long batches_done, int steps_done) {
+    Progress p = progress_;
+    p.epoch_batches = batches_done;
+    p.epoch_steps = steps_done;
+    p.epoch_loss_sum = epoch_loss_sum_;
+    p.epoch_correct = epoch_correct_;
+    p.epoch_count = epoch_count_;
+    p.seconds = previous_seconds_ + seconds_since(start_);
+    // The logs up to this step must be on disk before the checkpoint that resumes after them.
+    if (tb_) {
+        tb_->flush();
+    }
+    save_resume_state(*s_.model, *s_.optimizer, p, s_.device, *run_);
+    last_checkpoint_ = Clock::now();
 }
 
 // Fails the run before its first step when the schedule does not fit the run's length.
@@ -434,8 +548,14 @@ void Run::resume_folder() {
         throw DataError(e_.data.root + ": the classes differ from " + run_->file("classes.txt") +
                         "; the dataset changed since the run started");
     }
-    progress_ = load_resume_state(*s_.model, *s_.optimizer, state);
+    progress_ = load_resume_state(*s_.model, *s_.optimizer, s_.device, state);
     previous_seconds_ = progress_.seconds;
+    if (progress_.stopped_early) {
+        throw DataError(run_->path() + ": the run stopped early after epoch " +
+                        std::to_string(progress_.epochs_done) + " (" + e_.early_stopping.metric +
+                        " had not improved for " + std::to_string(e_.early_stopping.patience) +
+                        " epochs); there is nothing to resume");
+    }
     if (progress_.epochs_done >= e_.epochs) {
         throw DataError(run_->path() + ": the run has finished all its " +
                         std::to_string(e_.epochs) +
@@ -447,9 +567,11 @@ void Run::resume_folder() {
                         " training images now, " + std::to_string(progress_.train_size) +
                         " when the run started; resuming would not follow the same run");
     }
-    if (progress_.step != progress_.epochs_done * steps_per_epoch_) {
+    if (progress_.step != progress_.epochs_done * steps_per_epoch_ + progress_.epoch_steps ||
+        progress_.epoch_steps >= steps_per_epoch_) {
         throw DataError(state + ": step " + std::to_string(progress_.step) + " after " +
-                        std::to_string(progress_.epochs_done) + " epochs does not fit " +
+                        std::to_string(progress_.epochs_done) + " epochs and " +
+                        std::to_string(progress_.epoch_steps) + " steps does not fit " +
                         std::to_string(steps_per_epoch_) + " steps per epoch");
     }
     iterations_ = CsvLog::resume(run_->file("iterations.csv"), kIterationColumns, progress_.step);
@@ -460,9 +582,13 @@ void Run::resume_folder() {
     result_.best_epoch = progress_.best_epoch;
     result_.best_val_accuracy = std::max(progress_.best_score, 0.0);
     result_.has_val = progress_.has_val;
-    obs_.on_message(Level::Info, "resuming " + run_->path() + " after epoch " +
-                                     std::to_string(progress_.epochs_done) + " (step " +
-                                     std::to_string(progress_.step) + ")");
+    obs_.on_message(Level::Info,
+                    "resuming " + run_->path() +
+                        (progress_.epoch_steps > 0
+                             ? " in epoch " + std::to_string(progress_.epochs_done + 1) +
+                                   " after its iteration " + std::to_string(progress_.epoch_steps)
+                             : " after epoch " + std::to_string(progress_.epochs_done)) +
+                        " (step " + std::to_string(progress_.step) + ")");
 }
 
 // Validates, checkpoints and reports an epoch whose training part is done; false when
@@ -521,11 +647,17 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start, double train_se
     progress_.epochs_done = epoch + 1;
     result_.epochs_done = epoch + 1;
     progress_.seconds = previous_seconds_ + seconds_since(start_);
-    save_resume_state(*s_.model, *s_.optimizer, progress_, *run_);
+    progress_.stopped_early = should_stop_early(es);
+    // At the step of the epoch's last iteration: a run resumed from this checkpoint starts a
+    // TensorBoard session at the next step, which drops only what came after it. The logs are
+    // on disk before the checkpoint that resumes after them.
     if (tb_) {
-        tb_->epoch(es, progress_.step, epoch_count_ / std::max(train_seconds, 1e-9), *s_.model,
+        tb_->epoch(es, progress_.step - 1, epoch_count_ / std::max(train_seconds, 1e-9), *s_.model,
                    es.has_val ? &predictions : nullptr);
+        tb_->flush();
     }
+    save_resume_state(*s_.model, *s_.optimizer, progress_, s_.device, *run_);
+    last_checkpoint_ = Clock::now();
     obs_.on_epoch(es);
     if (es.has_val) {
         char name[32];
@@ -534,6 +666,34 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start, double train_se
                           "epoch " + std::to_string(epoch + 1),
                           (fs::path(run_->path()) / "evaluation" / "val" / name).string());
     }
+    return true;
+}
+
+bool Run::should_stop_early(const EpochStats& es) {
+    const EarlyStoppingConfig& c = e_.early_stopping;
+    if (!c.enabled || !es.has_val) {
+        return false;
+    }
+    const bool lower_is_better = c.metric == "val_loss";
+    const double value = lower_is_better ? es.val_loss : es.val_accuracy;
+    const bool improved = std::isnan(progress_.stop_best) ||
+                          (lower_is_better ? value < progress_.stop_best - c.min_delta
+                                           : value > progress_.stop_best + c.min_delta);
+    if (improved) {
+        progress_.stop_best = value;
+        progress_.stop_bad_epochs = 0;
+        return false;
+    }
+    ++progress_.stop_bad_epochs;
+    if (progress_.stop_bad_epochs < c.patience || es.epoch + 1 >= e_.epochs) {
+        return false;
+    }
+    result_.stopped_early = true;
+    result_.message = "stopped early after epoch " + std::to_string(es.epoch + 1) + " of " +
+                      std::to_string(e_.epochs) + ": " + c.metric + " has not improved for " +
+                      std::to_string(c.patience) + " epochs (best " +
+                      std::to_string(progress_.stop_best) + ")";
+    obs_.on_message(Level::Info, result_.message);
     return true;
 }
 
@@ -616,6 +776,11 @@ RunResult Run::execute() {
     }
 
     first_epoch_ = progress_.epochs_done;
+    if (e_.early_stopping.enabled && s_.scan.val.empty()) {
+        obs_.on_message(Level::Warning,
+                        "early stopping needs a validation split, and this dataset has none; "
+                        "the run trains all its epochs");
+    }
     RunInfo info;
     info.run_dir = run_->path();
     info.model = e_.model.arch;
@@ -630,6 +795,9 @@ RunResult Run::execute() {
         const auto epoch_start = Clock::now();
         if (!train_epoch(epoch) || !finish_epoch(epoch, epoch_start, seconds_since(epoch_start))) {
             result_.status = "cancelled";
+            break;
+        }
+        if (progress_.stopped_early) {
             break;
         }
     }
@@ -676,6 +844,9 @@ void write_result(const RunResult& r) {
         out << YAML::Key << "test_accuracy" << YAML::Value << r.test_accuracy;
     }
     out << YAML::Key << "seconds" << YAML::Value << r.seconds;
+    if (r.stopped_early) {
+        out << YAML::Key << "stopped_early" << YAML::Value << true;
+    }
     out << YAML::EndMap;
     std::ofstream(fs::path(r.run_dir) / "result.yaml") << out.c_str() << "\n";
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "engine/devices.h"
 #include "engine/errors.h"
 #include "engine/trainer.h"
 #include "engine/transforms.h"
@@ -70,14 +71,17 @@ void scan_data(TrainingSetup& s, Observer& observer) {
     resolve_normalization(&e.preprocessing, scan.train);
 }
 
-void build_model(TrainingSetup& s) {
+void build_model(TrainingSetup& s, Observer& observer) {
     const Experiment& e = s.experiment;
-    s.device = torch::Device(e.device);
-    if (s.device.is_cuda() && !torch::cuda::is_available()) {
-        throw ConfigError("", 0, 0,
-                          "device: '" + e.device +
-                              "' asked for, but CUDA is not available in this build or on this "
-                              "machine");
+    s.device = torch::Device(resolve_device(e.device));
+    if (e.device == "auto") {
+        observer.on_message(Level::Info, "device: " + s.device.str() +
+                                             (s.device.is_cuda() ? "" : " (no CUDA device found)"));
+    }
+    if (e.mixed_precision && !s.device.is_cuda()) {
+        observer.on_message(Level::Warning,
+                            "mixed_precision is for CUDA devices; on the CPU the run trains in "
+                            "float32");
     }
     torch::manual_seed(e.seed);
     ModelSpec spec;
@@ -123,7 +127,7 @@ TrainingSetup prepare_training(const Experiment& experiment, Observer& observer)
     set_threads(experiment.threads);
     validate(experiment);
     scan_data(s, observer);
-    build_model(s);
+    build_model(s, observer);
     make_loaders(s, observer);
     return s;
 }

@@ -177,6 +177,17 @@ void TestExperiment::roundTrip_data() {
     onecycle.schedule.max_momentum = std::nextafter(1.0, 0.0);
     QTest::newRow("onecycle") << onecycle;
 
+    Experiment control;
+    control.device = "cuda:1";
+    control.mixed_precision = true;
+    control.checkpoint.every_steps = 250;
+    control.checkpoint.every_minutes = 0.5;
+    control.early_stopping.enabled = true;
+    control.early_stopping.metric = "val_accuracy";
+    control.early_stopping.patience = 3;
+    control.early_stopping.min_delta = 1e-3;
+    QTest::newRow("checkpoints, early stopping, device") << control;
+
     Experiment cosine;
     cosine.schedule.policy = "cosine";
     cosine.schedule.eta_min = cosine.optimizer.lr;
@@ -413,8 +424,19 @@ void TestExperiment::badInput_data() {
     QTest::newRow("zero warm-up start")
         << "schedule:\n  warmup_start_factor: 0\n"
         << 2 << 24 << "schedule.warmup_start_factor must be in (0, 1], got 0";
-    QTest::newRow("unknown device") << "device: gpu\n"
-                                    << 1 << 9 << "device must be cpu, cuda or cuda:N, got 'gpu'";
+    QTest::newRow("unknown device")
+        << "device: gpu\n"
+        << 1 << 9 << "device must be auto, cpu, cuda or cuda:N, got 'gpu'";
+    QTest::newRow("mixed precision on the CPU") << "device: cpu\nmixed_precision: true\n"
+                                                << 2 << 18 << "mixed_precision needs a CUDA device";
+    QTest::newRow("zero patience") << "early_stopping:\n  patience: 0\n"
+                                   << 2 << 13 << "early_stopping.patience must be at least 1";
+    QTest::newRow("unknown stopping metric")
+        << "early_stopping:\n  metric: accuracy\n"
+        << 2 << 11 << "unknown metric 'accuracy' (allowed: val_loss, val_accuracy)";
+    QTest::newRow("negative checkpoint interval")
+        << "checkpoint:\n  every_minutes: -1\n"
+        << 2 << 18 << "checkpoint.every_minutes must be non-negative, got -1";
 
     // Syntax
     QTest::newRow("unclosed list") << "epochs: 3\nseed: [1, 2\n" << 3 << 1 << "YAML syntax error";

@@ -115,6 +115,10 @@ TbRun read_tb_run(const QString& dir, QString* skip) {
             const qint64 step = event.value("step").toInteger();
             if (event.value("what").toString() == "session_log") {
                 run.session_starts.append(step);
+                // TensorBoard drops what a crashed session logged at or after a restart's step.
+                for (auto& tag : run.values) {
+                    tag.removeIf([step](auto entry) { return entry.key() >= step; });
+                }
             }
             for (const auto& v : event.value("values").toArray()) {
                 const QJsonObject value = v.toObject();
@@ -575,15 +579,23 @@ private slots:
     // (model, optimizer state, data order, augmentation and dropout randomness all restored).
     void resumedRunFollowsTheUninterruptedCurve_data() {
         QTest::addColumn<QString>("optimizer");
-        QTest::addColumn<int>("stop_after");  // iterations before the stop
-        QTest::newRow("sgd, stopped mid-epoch 3") << "sgd" << 15;
-        QTest::newRow("adamw, stopped at the first step of epoch 2") << "adamw" << 7;
+        QTest::addColumn<int>("stop_after");   // iterations before the stop
+        QTest::addColumn<int>("every_steps");  // checkpoint.every_steps
+        QTest::addColumn<int>("resume_step");  // the step the resumed run starts at
+        QTest::newRow("sgd, stopped mid-epoch 3") << "sgd" << 15 << 0 << 12;
+        QTest::newRow("adamw, stopped at the first step of epoch 2") << "adamw" << 7 << 0 << 6;
+        // Checkpoints at steps 5, 10 and 15, all inside an epoch (6 steps each).
+        QTest::newRow("sgd, resumed mid-epoch 3 from step 15") << "sgd" << 17 << 5 << 15;
+        QTest::newRow("adamw, resumed mid-epoch 1 from step 5") << "adamw" << 5 << 5 << 5;
     }
 
     void resumedRunFollowsTheUninterruptedCurve() {
         QFETCH(QString, optimizer);
         QFETCH(int, stop_after);
+        QFETCH(int, every_steps);
+        QFETCH(int, resume_step);
         wb::Experiment e = tiny_experiment("resume-" + optimizer.toStdString());
+        e.checkpoint.every_steps = every_steps;
         e.epochs = 4;
         e.optimizer.type = optimizer.toStdString();
         e.optimizer.lr = optimizer == "sgd" ? 0.05 : 3e-3;
@@ -613,8 +625,9 @@ private slots:
         QCOMPARE(QString::fromStdString(c.status), QString("finished"));
         QCOMPARE(c.run_dir, b.run_dir);
         QCOMPARE(c.epochs_done, 4);
-        QCOMPARE(int(resumed.iterations.size()), 24 - 6 * epochs_done);
-        QCOMPARE(resumed.iterations.front().step, 6LL * epochs_done);
+        QCOMPARE(int(resumed.iterations.size()), 24 - resume_step);
+        QCOMPARE(resumed.iterations.front().step, static_cast<long long>(resume_step));
+        QCOMPARE(resumed.iterations.front().iteration, resume_step % 6);
         QCOMPARE(c.best_epoch, a.best_epoch);
         QCOMPARE(c.best_val_accuracy, a.best_val_accuracy);
         QCOMPARE(c.test_accuracy, a.test_accuracy);
@@ -639,6 +652,44 @@ private slots:
              {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"}) {
             QCOMPARE(c_metrics.at(column), a_metrics.at(column));
         }
+    }
+
+    // With a min_delta no epoch can beat, the metric stops improving after the first epoch:
+    // the run stops `patience` epochs later, tests best.pt, and is not resumed.
+    void earlyStoppingEndsTheRunAfterPatience() {
+        wb::Experiment e = tiny_experiment("early");
+        e.epochs = 8;
+        e.early_stopping.enabled = true;
+        e.early_stopping.metric = "val_loss";
+        e.early_stopping.patience = 2;
+        e.early_stopping.min_delta = 100;
+        std::atomic<bool> cancel{false};
+        Recorder rec;
+        const wb::RunResult r = wb::train(e, rec, cancel);
+        QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+        QVERIFY(r.stopped_early);
+        QCOMPARE(r.epochs_done, 3);
+        QCOMPARE(int(rec.epochs.size()), 3);
+        QVERIFY2(r.message.find("val_loss has not improved for 2 epochs") != std::string::npos,
+                 r.message.c_str());
+        QVERIFY(r.has_test);
+        const auto result = read_lines(fs::path(r.run_dir) / "result.yaml");
+        QVERIFY(std::find(result.begin(), result.end(), "stopped_early: true") != result.end());
+        Recorder again;
+        const wb::RunResult c = wb::resume(r.run_dir, again, cancel);
+        QCOMPARE(QString::fromStdString(c.status), QString("failed"));
+        QVERIFY2(c.message.find("stopped early after epoch 3") != std::string::npos,
+                 c.message.c_str());
+
+        // An accuracy that only has to hold: min_delta 0 and patience 8 never stop.
+        e.early_stopping.metric = "val_accuracy";
+        e.early_stopping.min_delta = 0;
+        e.early_stopping.patience = 8;
+        e.epochs = 3;
+        Recorder all;
+        const wb::RunResult d = wb::train(e, all, cancel);
+        QVERIFY(!d.stopped_early);
+        QCOMPARE(d.epochs_done, 3);
     }
 
     void resumeRefusesAChangedDataset() {
@@ -742,19 +793,20 @@ private slots:
             const double lr = train.values["iteration/lr"][step].value("simple_value").toDouble();
             QVERIFY(std::abs(lr - csv.at("lr")[step]) <= 1e-6 * lr);
         }
-        // Per-epoch train and val under one tag, at the step each epoch ended.
+        // Per-epoch train and val under one tag, at the step of each epoch's last iteration;
+        // the first epoch's survive the restart at step 6.
         const auto metrics = read_csv(fs::path(r.run_dir) / "metrics.csv");
         for (int epoch = 0; epoch < 3; ++epoch) {
-            const qint64 step = 6 * (epoch + 1);
+            const qint64 step = 6 * (epoch + 1) - 1;
             const double acc = val.values["epoch/accuracy"][step].value("simple_value").toDouble();
             QVERIFY(std::abs(acc - metrics.at("val_accuracy")[epoch]) < 1e-6);
             QVERIFY(train.values["epoch/loss"].contains(step));
         }
         // Histograms of weights and gradients, finite, with their non-finite counts.
-        const QJsonObject hist = train.values["weights/fc.weight"][18].value("histo").toObject();
+        const QJsonObject hist = train.values["weights/fc.weight"][17].value("histo").toObject();
         QVERIFY2(hist.value("num").toDouble() > 0, qPrintable(QJsonDocument(hist).toJson()));
         QVERIFY(train.values.contains("gradients/fc.weight"));
-        QCOMPARE(train.values["nonfinite/weights/fc.weight"][18].value("simple_value").toDouble(),
+        QCOMPARE(train.values["nonfinite/weights/fc.weight"][17].value("simple_value").toDouble(),
                  0.0);
         // Images: a batch, the confusion matrix, the worst mistakes; text; PR curves.
         QCOMPARE(train.values["images/batch"].first().value("image").toObject().value("format"),
