@@ -1,7 +1,12 @@
 #include "engine/run_folder.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iomanip>
@@ -91,16 +96,37 @@ void RunFolder::publish(const std::string& name) const {
 }
 
 void RunFolder::write_text(const std::string& name, const std::string& content) const {
-    {
-        std::ofstream out(temp_path(name), std::ios::binary | std::ios::trunc);
-        out << content;
-        out.flush();
-        if (!out) {
-            out.close();
-            std::error_code ec;
-            fs::remove(temp_path(name), ec);
-            throw DataError(write_failure(file(name)));
+    const std::string temp = temp_path(name);
+    const auto fail = [&](int error) {
+        std::error_code ec;
+        fs::remove(temp, ec);
+        throw DataError(write_failure(file(name), std::strerror(error)) + "; the previous " + name +
+                        (fs::exists(file(name), ec) ? " is kept" : " did not exist yet"));
+    };
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fail(errno);
+    }
+    for (std::size_t done = 0; done < content.size();) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
         }
+        if (n <= 0) {
+            const int error = n < 0 ? errno : ENOSPC;
+            ::close(fd);
+            fail(error);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    // On disk before the rename, so that a power loss leaves the old file or the new one.
+    if (::fsync(fd) != 0) {
+        const int error = errno;
+        ::close(fd);
+        fail(error);
+    }
+    if (::close(fd) != 0) {
+        fail(errno);
     }
     publish(name);
 }

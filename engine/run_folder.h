@@ -24,7 +24,10 @@ public:
     const std::string& path() const { return path_; }
     std::string file(const std::string& name) const;
 
-    /// Writes `content` to `name` atomically (temporary file, then rename).
+    /// Writes `content` (text or bytes) to `name` atomically: a temporary file, flushed to the
+    /// disk, then a rename, so that a crash or a power loss leaves the previous file or the new
+    /// one. Throws DataError naming the file (and a full disk) when it cannot; the previous
+    /// file is then kept.
     void write_text(const std::string& name, const std::string& content) const;
 
     /// Path of a temporary sibling for `name`, and the rename that publishes it.

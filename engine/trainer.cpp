@@ -1,6 +1,7 @@
 #include "engine/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -19,8 +20,11 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/devices.h"
+#include "engine/distributed.h"
 #include "engine/errors.h"
 #include "engine/evaluation.h"
+#include "engine/grad_scaler.h"
 #include "engine/image_folder.h"
 #include "engine/loader.h"
 #include "engine/models.h"
@@ -62,6 +66,33 @@ void set_group_momentum(torch::optim::OptimizerOptions& options, double momentum
         throw std::logic_error("the schedule sets a momentum, which this optimizer does not have");
     }
 }
+
+/// CUDA autocast for the forward passes in its scope (mixed precision).
+struct AutocastScope {
+    AutocastScope() { at::autocast::set_enabled(true); }
+    ~AutocastScope() {
+        at::autocast::set_enabled(false);
+        at::autocast::clear_cache();
+    }
+    AutocastScope(const AutocastScope&) = delete;
+    AutocastScope& operator=(const AutocastScope&) = delete;
+};
+
+/// What the ranks other than 0 of a data-parallel run report: their warnings and errors,
+/// named by rank. Rank 0 reports the run.
+class RankObserver : public Observer {
+public:
+    RankObserver(Observer& target, int rank) : target_(target), rank_(rank) {}
+    void on_message(Level level, const std::string& text) override {
+        if (level != Level::Info) {
+            target_.on_message(level, "rank " + std::to_string(rank_) + ": " + text);
+        }
+    }
+
+private:
+    Observer& target_;
+    int rank_;
+};
 
 }  // namespace
 
@@ -116,33 +147,20 @@ const std::vector<std::string> kIterationColumns = {"step",     "epoch", "iterat
 const std::vector<std::string> kMetricColumns = {
     "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "lr"};
 
-/// Writes `name` in the run folder through a temporary file that `write` fills and a rename,
-/// so that the previous file stays whole until the new one is complete. On failure the
-/// temporary file is removed and DataError names the file and, when so, the full disk.
-void write_atomically(const RunFolder& run, const std::string& name,
-                      const std::function<void(const std::string& temp)>& write) {
-    const std::string temp = run.temp_path(name);
-    try {
-        write(temp);
-    } catch (const std::exception& error) {
-        std::error_code ec;
-        fs::remove(temp, ec);
-        std::string detail = error.what();
-        if (const auto* c10 = dynamic_cast<const c10::Error*>(&error)) {
-            detail = c10->what_without_backtrace();
-        }
-        throw DataError(write_failure(run.file(name), detail) + "; the previous " + name +
-                        (fs::exists(run.file(name)) ? " is kept" : " did not exist yet"));
-    }
-    run.publish(name);
+/// Writes `archive` as `name` in the run folder. It is serialized in memory first: libtorch's
+/// file writer aborts the process when a write fails (a full disk), and RunFolder::write_text
+/// reports that instead, keeping the previous file whole.
+void save_archive(torch::serialize::OutputArchive& archive, const RunFolder& run,
+                  const std::string& name) {
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    run.write_text(name, bytes.str());
 }
 
 void save_checkpoint(torch::nn::Module& model, const RunFolder& run, const std::string& name) {
-    write_atomically(run, name, [&](const std::string& temp) {
-        torch::serialize::OutputArchive archive;
-        model.save(archive);
-        archive.save_to(temp);
-    });
+    torch::serialize::OutputArchive archive;
+    model.save(archive);
+    save_archive(archive, run, name);
 }
 
 void load_checkpoint(torch::nn::Module& model, const std::string& path) {
@@ -221,7 +239,7 @@ void save_resume_state(Classifier& model, torch::optim::Optimizer& optimizer, co
         std::lock_guard<std::mutex> lock(gen.mutex());
         archive.write(generator_key(d), gen.get_state(), /*is_buffer=*/true);
     }
-    write_atomically(run, kResumeFile, [&](const std::string& temp) { archive.save_to(temp); });
+    save_archive(archive, run, kResumeFile);
 }
 
 Progress load_resume_state(Classifier& model, torch::optim::Optimizer& optimizer,
@@ -295,7 +313,7 @@ public:
     /// A new run of `e`, or, with `resume_dir`, the continuation of that run folder.
     Run(const Experiment& e, Observer& obs, const std::atomic<bool>& cancel,
         std::string resume_dir = {})
-        : e_(e), obs_(obs), cancel_(cancel), resume_dir_(std::move(resume_dir)) {}
+        : e_(e), obs_(&obs), cancel_(cancel), resume_dir_(std::move(resume_dir)) {}
 
     RunResult execute();
     /// What is known so far, for a run that failed part way.
@@ -311,6 +329,10 @@ private:
     void prepare_schedule();
     bool train_epoch(int epoch);
     bool finish_epoch(int epoch, Clock::time_point epoch_start, double train_seconds);
+    /// finish_epoch() in a single process. In a data-parallel run rank 0's batch-norm
+    /// statistics go to every rank first, rank 0 alone validates and writes, and the ranks
+    /// agree on a cancel and on early stopping.
+    bool end_epoch(int epoch, Clock::time_point epoch_start, double train_seconds);
     void open_tensorboard(long long resume_step);
     void report_decode_failures();
     bool checkpoint_due() const;
@@ -323,6 +345,10 @@ private:
     /// hands the report to the observer.
     void report_evaluation(Predictions predictions, int epoch, const std::string& split,
                            const std::string& checkpoint, const std::string& dir);
+    /// Joins the process group of a data-parallel run when the environment asks for one.
+    void join_group();
+    /// The error of a loss that is not finite (`loss` NaN when another rank saw it).
+    TrainingError diverged(double loss, int epoch, int iteration) const;
 
 public:
     /// Writes the end of the TensorBoard session (final metrics, status); never throws.
@@ -330,6 +356,9 @@ public:
 
 private:
     std::string last_good_checkpoint() const {
+        if (!run_) {
+            return "Rank 0 keeps the last good checkpoint.";
+        }
         return result_.epochs_done > 0
                    ? "The last good checkpoint (epoch " + std::to_string(result_.epochs_done) +
                          ") is kept in " + run_->file("last.pt")
@@ -338,7 +367,9 @@ private:
 
     const Clock::time_point start_ = Clock::now();
     Experiment e_;
-    Observer& obs_;
+    /// The caller's observer; on the ranks other than 0 of a data-parallel run, one that passes
+    /// on only their warnings and errors.
+    Observer* obs_;
     const std::atomic<bool>& cancel_;
     std::string resume_dir_;
     TrainingSetup s_;
@@ -360,6 +391,14 @@ private:
     std::int64_t epoch_correct_ = 0;
     std::int64_t epoch_count_ = 0;
     Clock::time_point last_checkpoint_ = Clock::now();
+    /// Data-parallel training: the process group, null in a single process.
+    std::unique_ptr<Distributed> dist_;
+    std::unique_ptr<Observer> rank_observer_;
+    /// Rank 0, or a single process: the one that writes the run folder and reports.
+    bool main_ = true;
+    std::optional<GradScaler> scaler_;  ///< mixed_precision on CUDA
+    std::vector<torch::Tensor> params_;
+    std::vector<torch::Tensor> buffers_;
 };
 
 // One optimizer step per group of grad_accumulation batches; the last group of an epoch may
@@ -386,9 +425,11 @@ bool Run::train_epoch(int epoch) {
     double group_loss = 0;
     std::int64_t group_correct = 0;
     std::int64_t group_count = 0;
+    bool group_diverged = false;
     auto last = Clock::now();
     while (auto batch = loader.next()) {
-        if (cancel_) {
+        // The ranks of a data-parallel run agree on a cancel at the end of each group.
+        if (cancel_ && !dist_) {
             return false;
         }
         if (in_group == 0) {
@@ -397,23 +438,30 @@ bool Run::train_epoch(int epoch) {
             group_loss = 0;
             group_correct = 0;
             group_count = 0;
+            group_diverged = false;
         }
         if (tb_ && batch_index == 0) {
             tb_->training_batch(batch->images, epoch, progress_.step);
         }
         auto images = batch->images.to(s_.device);
         auto labels = batch->labels.to(s_.device);
-        auto logits = model.forward(images);
+        torch::Tensor logits;
+        if (scaler_) {
+            AutocastScope autocast;
+            logits = model.forward(images).to(torch::kFloat);
+        } else {
+            logits = model.forward(images);
+        }
         auto loss = torch::nn::functional::cross_entropy(logits, labels);
         const double loss_value = loss.item<double>();
         if (!std::isfinite(loss_value)) {
-            throw TrainingError(
-                "the loss became " + std::string(std::isnan(loss_value) ? "NaN" : "infinite") +
-                " at epoch " + std::to_string(epoch + 1) + ", iteration " +
-                std::to_string(iteration + 1) + "; the learning rate is probably too high. " +
-                last_good_checkpoint());
+            if (!dist_) {
+                throw diverged(loss_value, epoch, iteration);
+            }
+            group_diverged = true;
         }
-        (group_size > 1 ? loss / group_size : loss).backward();
+        torch::Tensor group_part = group_size > 1 ? loss / group_size : loss;
+        (scaler_ ? scaler_->scale(group_part) : group_part).backward();
         const auto n = labels.size(0);
         group_loss += loss_value * n;
         group_correct += logits.argmax(1).eq(labels).sum().item<std::int64_t>();
@@ -423,10 +471,33 @@ bool Run::train_epoch(int epoch) {
             continue;
         }
         in_group = 0;
+        if (dist_) {
+            // One small allreduce for the group's sums and the ranks' flags, one for the
+            // gradients: every rank then takes the same step on the mean gradient.
+            const std::vector<double> g =
+                dist_->sum({group_loss, double(group_correct), double(group_count),
+                            group_diverged ? 1.0 : 0.0, cancel_ ? 1.0 : 0.0});
+            if (g[4] > 0) {
+                return false;
+            }
+            if (g[3] > 0) {
+                throw diverged(group_diverged ? loss_value : NAN, epoch, iteration);
+            }
+            group_loss = g[0];
+            group_correct = static_cast<std::int64_t>(g[1]);
+            group_count = static_cast<std::int64_t>(g[2]);
+            dist_->average_gradients(params_);
+        }
 
         const long long step = progress_.step;
         const AppliedSchedule applied = apply_schedule(*s_.optimizer, *schedule_, step);
-        s_.optimizer->step();
+        // Mixed precision: a step whose gradients overflowed is skipped and lowers the scale.
+        if (!scaler_ || scaler_->unscale(params_)) {
+            s_.optimizer->step();
+        }
+        if (scaler_) {
+            scaler_->update();
+        }
         progress_.last_lr = applied.lr;
         epoch_loss_sum_ += group_loss;
         epoch_correct_ += group_correct;
@@ -453,20 +524,31 @@ bool Run::train_epoch(int epoch) {
         const double per_step =
             session_steps_ == 0 ? dt : seconds_since(first_step_end_) / session_steps_;
         it.eta_seconds = per_step * static_cast<double>(total_steps_ - step - 1);
-        iterations_.row({double(step), double(epoch + 1), double(iteration + 1), it.loss,
-                         it.accuracy, it.lr, it.momentum});
-        obs_.on_iteration(it);
+        if (main_) {
+            iterations_.row({double(step), double(epoch + 1), double(iteration + 1), it.loss,
+                             it.accuracy, it.lr, it.momentum});
+        }
+        obs_->on_iteration(it);
         if (tb_) {
             tb_->iteration(it);
         }
         ++progress_.step;
         ++session_steps_;
         ++iteration;
-        if (batch_index < batches && checkpoint_due()) {
+        if (main_ && batch_index < batches && checkpoint_due()) {
             save_mid_epoch(batch_index, iteration);
         }
     }
-    return !cancel_;
+    // A data-parallel run agrees on a late cancel at the end of the epoch.
+    return dist_ || !cancel_;
+}
+
+TrainingError Run::diverged(double loss, int epoch, int iteration) const {
+    const std::string what = std::isnan(loss) ? "NaN" : "infinite";
+    return TrainingError("the loss became " + what + " at epoch " + std::to_string(epoch + 1) +
+                         ", iteration " + std::to_string(iteration + 1) +
+                         (dist_ ? " (in at least one process)" : "") +
+                         "; the learning rate is probably too high. " + last_good_checkpoint());
 }
 
 // A checkpoint in the middle of an epoch is due every checkpoint.every_steps optimizer steps
@@ -574,6 +656,11 @@ void Run::resume_folder() {
                         std::to_string(progress_.epoch_steps) + " steps does not fit " +
                         std::to_string(steps_per_epoch_) + " steps per epoch");
     }
+    if (!main_) {
+        // The other ranks of a data-parallel run read the checkpoint and write nothing.
+        result_.run_dir.clear();
+        return;
+    }
     iterations_ = CsvLog::resume(run_->file("iterations.csv"), kIterationColumns, progress_.step);
     metrics_ = CsvLog::resume(run_->file("metrics.csv"), kMetricColumns, progress_.epochs_done);
     std::error_code ec;
@@ -582,13 +669,13 @@ void Run::resume_folder() {
     result_.best_epoch = progress_.best_epoch;
     result_.best_val_accuracy = std::max(progress_.best_score, 0.0);
     result_.has_val = progress_.has_val;
-    obs_.on_message(Level::Info,
-                    "resuming " + run_->path() +
-                        (progress_.epoch_steps > 0
-                             ? " in epoch " + std::to_string(progress_.epochs_done + 1) +
-                                   " after its iteration " + std::to_string(progress_.epoch_steps)
-                             : " after epoch " + std::to_string(progress_.epochs_done)) +
-                        " (step " + std::to_string(progress_.step) + ")");
+    obs_->on_message(Level::Info,
+                     "resuming " + run_->path() +
+                         (progress_.epoch_steps > 0
+                              ? " in epoch " + std::to_string(progress_.epochs_done + 1) +
+                                    " after its iteration " + std::to_string(progress_.epoch_steps)
+                              : " after epoch " + std::to_string(progress_.epochs_done)) +
+                         " (step " + std::to_string(progress_.step) + ")");
 }
 
 // Validates, checkpoints and reports an epoch whose training part is done; false when
@@ -658,7 +745,7 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start, double train_se
     }
     save_resume_state(*s_.model, *s_.optimizer, progress_, s_.device, *run_);
     last_checkpoint_ = Clock::now();
-    obs_.on_epoch(es);
+    obs_->on_epoch(es);
     if (es.has_val) {
         char name[32];
         std::snprintf(name, sizeof name, "epoch_%03d", epoch + 1);
@@ -667,6 +754,43 @@ bool Run::finish_epoch(int epoch, Clock::time_point epoch_start, double train_se
                           (fs::path(run_->path()) / "evaluation" / "val" / name).string());
     }
     return true;
+}
+
+bool Run::end_epoch(int epoch, Clock::time_point epoch_start, double train_seconds) {
+    if (!dist_) {
+        return finish_epoch(epoch, epoch_start, train_seconds);
+    }
+    dist_->broadcast_parameters(buffers_);
+    // A failure on rank 0 (a diverged validation, a full disk) ends its process, and with it
+    // the others' next collective.
+    const bool ok = !main_ || finish_epoch(epoch, epoch_start, train_seconds);
+    const std::vector<double> f =
+        dist_->sum({ok && !cancel_ ? 0.0 : 1.0, progress_.stopped_early ? 1.0 : 0.0});
+    progress_.epochs_done = epoch + 1;
+    result_.epochs_done = epoch + 1;
+    progress_.stopped_early = f[1] > 0;
+    return f[0] == 0;
+}
+
+void Run::join_group() {
+    const std::string device = resolve_device(e_.device);
+    dist_ = Distributed::from_environment(device == "cpu" ? "cpu" : "cuda");
+    if (!dist_) {
+        return;
+    }
+    main_ = dist_->is_main();
+    if (device != "cpu") {
+        e_.device = "cuda:" + std::to_string(dist_->local_rank());
+    }
+    if (!main_) {
+        rank_observer_ = std::make_unique<RankObserver>(*obs_, dist_->rank());
+        obs_ = rank_observer_.get();
+    }
+    obs_->on_message(Level::Info, "data-parallel training: " + std::to_string(dist_->world_size()) +
+                                      " processes, " + std::to_string(e_.batch_size) +
+                                      " images per process and batch (" +
+                                      std::to_string(e_.batch_size * dist_->world_size()) +
+                                      " per step)");
 }
 
 bool Run::should_stop_early(const EpochStats& es) {
@@ -693,7 +817,7 @@ bool Run::should_stop_early(const EpochStats& es) {
                       std::to_string(e_.epochs) + ": " + c.metric + " has not improved for " +
                       std::to_string(c.patience) + " epochs (best " +
                       std::to_string(progress_.stop_best) + ")";
-    obs_.on_message(Level::Info, result_.message);
+    obs_->on_message(Level::Info, result_.message);
     return true;
 }
 
@@ -714,7 +838,7 @@ void Run::report_evaluation(Predictions predictions, int epoch, const std::strin
     evaluation.epoch = epoch;
     evaluation.split = split;
     evaluation.report = std::move(report);
-    obs_.on_evaluation(evaluation);
+    obs_->on_evaluation(evaluation);
 }
 
 // With data.verify_decode off, a file that fails to decode is only found by the loader, which
@@ -726,9 +850,9 @@ void Run::report_decode_failures() {
     }
     std::ofstream list(run_->file("skipped.txt"), std::ios::app);
     for (std::size_t i = reported_skips_; i < failed.size(); ++i) {
-        obs_.on_message(Level::Warning, "could not decode " + failed[i].path + " while training (" +
-                                            failed[i].reason +
-                                            "); another image took its place in the batch");
+        obs_->on_message(Level::Warning, "could not decode " + failed[i].path +
+                                             " while training (" + failed[i].reason +
+                                             "); another image took its place in the batch");
         list << failed[i].path << "\t" << failed[i].reason << "\n";
     }
     reported_skips_ = failed.size();
@@ -743,11 +867,11 @@ void Run::open_tensorboard(long long resume_step) {
                                                   progress_.epochs_done);
         const std::string watch =
             e_.tensorboard.log_dir.empty() ? e_.runs_dir : e_.tensorboard.log_dir;
-        obs_.on_message(Level::Info, "TensorBoard logs: " + tb_->log_dir() +
-                                         " (watch with: tensorboard --logdir " + watch + ")");
+        obs_->on_message(Level::Info, "TensorBoard logs: " + tb_->log_dir() +
+                                          " (watch with: tensorboard --logdir " + watch + ")");
     } catch (const std::exception& error) {
-        obs_.on_message(Level::Warning,
-                        std::string("no TensorBoard logs for this run: ") + error.what());
+        obs_->on_message(Level::Warning,
+                         std::string("no TensorBoard logs for this run: ") + error.what());
     }
 }
 
@@ -758,42 +882,63 @@ void Run::close_logs(const RunResult& result) noexcept {
     try {
         tb_->finished(result);
     } catch (const std::exception& error) {
-        obs_.on_message(Level::Warning,
-                        std::string("the TensorBoard logs could not be finished: ") + error.what());
+        obs_->on_message(
+            Level::Warning,
+            std::string("the TensorBoard logs could not be finished: ") + error.what());
     }
 }
 
 RunResult Run::execute() {
-    s_ = prepare_training(e_, obs_);
+    join_group();
+    s_ = prepare_training(e_, *obs_, dist_ ? Shard{dist_->rank(), dist_->world_size()} : Shard{});
+    if (dist_ && e_.threads == 0) {
+        // The processes on this machine share its cores.
+        set_threads(std::max(
+            1, static_cast<int>(std::thread::hardware_concurrency()) / dist_->local_world_size()));
+    }
     e_ = s_.experiment;
+    params_ = s_.model->parameters();
+    buffers_ = s_.model->buffers();
+    if (e_.mixed_precision && s_.device.is_cuda()) {
+        scaler_.emplace(s_.device);
+    }
     // One optimizer step per group of grad_accumulation batches: the same count as
     // wb::total_steps(train size, batch_size, epochs, grad_accumulation, drop_last).
     prepare_schedule();
-    if (resume_dir_.empty()) {
+    if (!resume_dir_.empty()) {
+        resume_folder();
+    } else if (main_) {
         open_folder();
     } else {
-        resume_folder();
+        progress_.train_size = static_cast<std::int64_t>(s_.scan.train.size());
+    }
+    if (dist_) {
+        // Every rank starts from rank 0's model.
+        std::vector<torch::Tensor> state = params_;
+        state.insert(state.end(), buffers_.begin(), buffers_.end());
+        dist_->broadcast_parameters(state);
     }
 
     first_epoch_ = progress_.epochs_done;
     if (e_.early_stopping.enabled && s_.scan.val.empty()) {
-        obs_.on_message(Level::Warning,
-                        "early stopping needs a validation split, and this dataset has none; "
-                        "the run trains all its epochs");
+        obs_->on_message(Level::Warning,
+                         "early stopping needs a validation split, and this dataset has none; "
+                         "the run trains all its epochs");
     }
     RunInfo info;
-    info.run_dir = run_->path();
+    info.run_dir = run_ ? run_->path() : "";
     info.model = e_.model.arch;
     info.parameters = parameter_count(*s_.model);
     info.epochs = e_.epochs;
     info.iterations_per_epoch = static_cast<int>(steps_per_epoch_);
-    obs_.on_run_started(info);
-    obs_.on_message(Level::Info, "run folder: " + run_->path());
-
-    open_tensorboard(resume_dir_.empty() ? 0 : progress_.step);
+    obs_->on_run_started(info);
+    if (main_) {
+        obs_->on_message(Level::Info, "run folder: " + run_->path());
+        open_tensorboard(resume_dir_.empty() ? 0 : progress_.step);
+    }
     for (int epoch = progress_.epochs_done; epoch < e_.epochs; ++epoch) {
         const auto epoch_start = Clock::now();
-        if (!train_epoch(epoch) || !finish_epoch(epoch, epoch_start, seconds_since(epoch_start))) {
+        if (!train_epoch(epoch) || !end_epoch(epoch, epoch_start, seconds_since(epoch_start))) {
             result_.status = "cancelled";
             break;
         }
@@ -801,7 +946,8 @@ RunResult Run::execute() {
             break;
         }
     }
-    if (!s_.scan.test.empty() && result_.status != "cancelled" && result_.best_epoch >= 0) {
+    if (main_ && !s_.scan.test.empty() && result_.status != "cancelled" &&
+        result_.best_epoch >= 0) {
         load_checkpoint(*s_.model, run_->file("best.pt"));
         auto test_loader = s_.eval_loader(s_.scan.test);
         Predictions test = collect_predictions(*s_.model, *test_loader, s_.device, &cancel_);

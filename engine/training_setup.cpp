@@ -93,21 +93,31 @@ void build_model(TrainingSetup& s, Observer& observer) {
     s.optimizer = make_optimizer(e.optimizer, s.model->parameters());
 }
 
-void make_loaders(TrainingSetup& s, Observer& observer) {
+void make_loaders(TrainingSetup& s, Observer& observer, Shard shard) {
     const Experiment& e = s.experiment;
     LoaderOptions& lo = s.train_options;
     lo.batch_size = e.batch_size;
     lo.seed = e.seed;
     lo.workers = e.data.workers;
     lo.cache_bytes = static_cast<std::size_t>(e.data.cache_mb) << 20;
-    // Batch norm cannot train on a last batch of a single image: leave it out.
-    lo.drop_last = s.scan.train.size() % static_cast<std::size_t>(e.batch_size) == 1;
+    lo.shard_rank = shard.rank;
+    lo.shard_count = shard.count;
+    // Batch norm cannot train on a last batch of a single image: leave it out. Shards leave
+    // out a last, partial global batch anyway.
+    lo.drop_last =
+        shard.count == 1 && s.scan.train.size() % static_cast<std::size_t>(e.batch_size) == 1;
     if (lo.drop_last) {
         observer.on_message(Level::Info,
                             "the last training batch would hold one image, which batch norm "
                             "cannot train on; it is left out of each epoch");
     }
     s.train_loader = std::make_unique<Loader>(s.scan.train, e.preprocessing, lo);
+    if (shard.count > 1 && s.train_loader->num_batches() == 0) {
+        throw DataError(e.data.root + ": " + std::to_string(s.scan.train.size()) +
+                        " training images do not make one global batch of " +
+                        std::to_string(e.batch_size) + " images for each of " +
+                        std::to_string(shard.count) + " processes");
+    }
     s.val_loader = s.eval_loader(s.scan.val);
 }
 
@@ -116,19 +126,21 @@ void make_loaders(TrainingSetup& s, Observer& observer) {
 std::unique_ptr<Loader> TrainingSetup::eval_loader(const std::vector<Sample>& samples) const {
     LoaderOptions lo = train_options;
     lo.drop_last = false;
+    lo.shard_rank = 0;
+    lo.shard_count = 1;
     lo.shuffle = false;
     lo.train = false;
     return std::make_unique<Loader>(samples, experiment.preprocessing, lo);
 }
 
-TrainingSetup prepare_training(const Experiment& experiment, Observer& observer) {
+TrainingSetup prepare_training(const Experiment& experiment, Observer& observer, Shard shard) {
     TrainingSetup s;
     s.experiment = experiment;
     set_threads(experiment.threads);
     validate(experiment);
     scan_data(s, observer);
     build_model(s, observer);
-    make_loaders(s, observer);
+    make_loaders(s, observer, shard);
     return s;
 }
 

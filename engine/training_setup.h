@@ -36,10 +36,18 @@ struct TrainingSetup {
     std::unique_ptr<Loader> eval_loader(const std::vector<Sample>& samples) const;
 };
 
+/// Which part of the training data this process reads: shard `rank` of `count` in
+/// data-parallel training (see LoaderOptions), the whole of it by default.
+struct Shard {
+    int rank = 0;
+    int count = 1;
+};
+
 /// Checks the experiment, scans the dataset (reporting skips and warnings to `observer`),
 /// seeds torch with experiment.seed, builds the model on its device and the optimizer, and
-/// makes the loaders. Throws ConfigError, DataError on what the user must fix.
-TrainingSetup prepare_training(const Experiment& experiment, Observer& observer);
+/// makes the loaders, the training loader over `shard`. Throws ConfigError, DataError on what
+/// the user must fix.
+TrainingSetup prepare_training(const Experiment& experiment, Observer& observer, Shard shard = {});
 
 /// The optimizer of `config` over `params` at rate config.lr.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& config,
