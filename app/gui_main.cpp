@@ -45,6 +45,10 @@ struct CommandLine {
     QCommandLineOption epochs{QStringLiteral("epochs"), QStringLiteral("Epochs to train."),
                               QStringLiteral("N")};
     QCommandLineOption start{QStringLiteral("start"), QStringLiteral("Start training at once.")};
+    QCommandLineOption resume{QStringLiteral("resume"),
+                              QStringLiteral("Continue a stopped or killed run from its last "
+                                             "checkpoint."),
+                              QStringLiteral("RUN_DIR")};
     QCommandLineOption screenshot{QStringLiteral("screenshot"),
                                   QStringLiteral("Save a PNG of the window to FILE; the exit "
                                                  "status is 1 when it cannot be saved."),
@@ -90,7 +94,8 @@ struct CommandLine {
     CommandLine() : help(parser.addHelpOption()), version(parser.addVersionOption()) {
         parser.setApplicationDescription(
             QStringLiteral("Train image classifiers with live charts."));
-        parser.addOptions({data, runs, epochs, start, screenshot, screenshotAfter, quitAfter});
+        parser.addOptions(
+            {data, runs, epochs, start, resume, screenshot, screenshotAfter, quitAfter});
         tab.setFlags(QCommandLineOption::HiddenFromHelp);
         schedule.setFlags(QCommandLineOption::HiddenFromHelp);
         compare.setFlags(QCommandLineOption::HiddenFromHelp);
@@ -313,6 +318,10 @@ int main(int argc, char** argv) {
     window.show();
     if (parser.isSet(cli.start)) {
         QTimer::singleShot(0, &window, [&window] { window.startTraining(); });
+    }
+    if (parser.isSet(cli.resume)) {
+        const QString runDir = QDir(parser.value(cli.resume)).absolutePath();
+        QTimer::singleShot(0, &window, [&window, runDir] { window.resumeTraining(runDir); });
     }
     if (workTab >= 0) {
         // After --start, which shows the Training tab.

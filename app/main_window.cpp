@@ -105,6 +105,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_training, &TrainingPanel::evaluationFinished, m_evaluation,
             &EvaluationPanel::addEvaluation);
     connect(m_runs, &RunsPanel::evaluationRequested, this, &MainWindow::showRunEvaluation);
+    connect(m_runs, &RunsPanel::resumeRequested, this, &MainWindow::resumeTraining);
     connect(m_lrFinder, &LrFinderPanel::startRequested, this, &MainWindow::startLrFinder);
     connect(m_lrFinder, &LrFinderPanel::rateApplied, this, &MainWindow::applyRate);
     connect(m_lrFinder, &LrFinderPanel::runningChanged, this, [this](bool running) {
@@ -224,6 +225,28 @@ bool MainWindow::startTraining() {
     m_model->setEditable(false);
     m_workTabs->setCurrentWidget(m_training);
     statusBar()->showMessage(tr("Training…"));
+    return true;
+}
+
+bool MainWindow::resumeTraining(const QString& runDir) {
+    if (m_training->isRunning() || m_lrFinder->isRunning()) {
+        showError(tr("Cannot resume"), tr("A run or a range test is going; stop it first."));
+        return false;
+    }
+    wb::Experiment e;
+    try {
+        e = wb::load_experiment(
+            QDir(runDir).filePath(QStringLiteral("experiment.yaml")).toStdString());
+    } catch (const std::exception& error) {
+        showError(tr("Cannot resume"), QString::fromUtf8(error.what()));
+        return false;
+    }
+    if (!m_training->resume(runDir, e)) {
+        return false;
+    }
+    m_model->setEditable(false);
+    m_workTabs->setCurrentWidget(m_training);
+    statusBar()->showMessage(tr("Resuming %1…").arg(QDir(runDir).dirName()));
     return true;
 }
 

@@ -48,6 +48,9 @@ public:
 
     /// Starts a run of experiment(); false with the reason logged (and shown) when it cannot.
     bool startTraining();
+    /// Continues the run folder `runDir` from its last checkpoint, with its own
+    /// experiment.yaml; false with the reason shown when it cannot.
+    bool resumeTraining(const QString& runDir);
     void stopTraining();
 
     DatasetPanel* datasetPanel() const { return m_dataset; }

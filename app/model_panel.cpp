@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "app/rate_spin_box.h"
+#include "app/run_control_form.h"
 #include "app/schedule_curves.h"
 #include "app/schedule_form.h"
 #include "app/tensorboard_form.h"
@@ -122,6 +123,8 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     runForm->addRow(tr("Batch size"), m_batchSize);
     runForm->addRow(tr("Batches per step"), m_accumulation);
     runForm->addRow(tr("Seed"), m_seed);
+    m_runControl = new RunControlForm;
+    runForm->addRow(m_runControl);
 
     m_form = new QWidget;
     auto* formLayout = new QVBoxLayout(m_form);
@@ -170,6 +173,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     connect(m_seed, &QLineEdit::textEdited, this, edited);
     connect(m_scheduleForm, &ScheduleForm::edited, this, edited);
     connect(m_tensorBoardForm, &TensorBoardForm::edited, this, edited);
+    connect(m_runControl, &RunControlForm::edited, this, edited);
     connect(this, &ModelPanel::experimentEdited, this, &ModelPanel::schedulePreviewUpdate);
 }
 
@@ -213,6 +217,7 @@ void ModelPanel::setExperiment(const wb::Experiment& experiment) {
     m_accumulation->setValue(experiment.grad_accumulation);
     m_seed->setText(QString::number(experiment.seed));
     m_tensorBoardForm->setConfig(experiment.tensorboard);
+    m_runControl->setExperiment(experiment);
     updateEnabledFields();
     schedulePreviewUpdate();
 }
@@ -250,7 +255,7 @@ wb::Experiment ModelPanel::experiment() const {
         e.seed = seed;
     }
     e.tensorboard = m_tensorBoardForm->config();
-    return e;
+    return m_runControl->apply(e);
 }
 
 void ModelPanel::setEditable(bool editable) {

@@ -13,13 +13,15 @@ class QTimer;
 
 namespace wb::ui {
 
+class RunControlForm;
 class ScheduleForm;
 class TensorBoardForm;
 class SchedulePreview;
 
 /// The model and its hyperparameters, as a form over wb::Experiment: architecture,
-/// preprocessing and augmentation, optimizer, learning-rate schedule, epochs, batch size, seed
-/// and TensorBoard logging, with a preview of the planned learning-rate and momentum curves.
+/// preprocessing and augmentation, optimizer, learning-rate schedule, epochs, batch size, seed,
+/// device, checkpoints, early stopping and TensorBoard logging, with a preview of the planned
+/// learning-rate and momentum curves.
 /// Fields the form does not show are kept from the last experiment given to it, so
 /// `setExperiment(e)` then `experiment()` gives back `e`.
 class ModelPanel : public QWidget {
@@ -50,6 +52,7 @@ public:
     QSpinBox* accumulationSpin() const { return m_accumulation; }
     ScheduleForm* scheduleForm() const { return m_scheduleForm; }
     TensorBoardForm* tensorBoardForm() const { return m_tensorBoardForm; }
+    RunControlForm* runControlForm() const { return m_runControl; }
     SchedulePreview* schedulePreview() const { return m_preview; }
 
 signals:
@@ -76,6 +79,7 @@ private:
     QDoubleSpinBox* m_weightDecay = nullptr;
     ScheduleForm* m_scheduleForm = nullptr;
     SchedulePreview* m_preview = nullptr;
+    RunControlForm* m_runControl = nullptr;
     QTimer* m_previewTimer = nullptr;  ///< coalesces edits into one preview update
     long long m_trainImages = 0;
     QSpinBox* m_epochs = nullptr;

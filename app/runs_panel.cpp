@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelection>
@@ -89,6 +90,11 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     m_evaluationButton->setToolTip(
         tr("Show the selected run's confusion matrices and predictions on the Evaluation tab"));
     m_evaluationButton->setEnabled(false);
+    m_resumeButton = new QPushButton(tr("Resume"));
+    m_resumeButton->setToolTip(
+        tr("Continue the selected run from its last checkpoint (a run that was stopped, failed "
+           "or killed before its last epoch)"));
+    m_resumeButton->setEnabled(false);
     m_summary = new QLabel;
 
     m_table = new QTableWidget(0, kColumns);
@@ -122,6 +128,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     buttonRow->addWidget(m_refreshButton);
     buttonRow->addWidget(m_loadButton);
     buttonRow->addWidget(m_evaluationButton);
+    buttonRow->addWidget(m_resumeButton);
 
     m_comparison = new RunComparison;
     m_comparisonTitle = new QLabel;
@@ -167,6 +174,12 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
         const QStringList dirs = selectedRunDirs();
         if (dirs.size() == 1) {
             emit evaluationRequested(dirs.front());
+        }
+    });
+    connect(m_resumeButton, &QPushButton::clicked, this, [this] {
+        const QStringList dirs = selectedRunDirs();
+        if (dirs.size() == 1) {
+            emit resumeRequested(dirs.front());
         }
     });
     connect(m_table, &QTableWidget::itemSelectionChanged, this, &RunsPanel::onSelectionChanged);
@@ -337,6 +350,14 @@ void RunsPanel::onSelectionChanged() {
     }
     m_loadButton->setEnabled(selectedRows().size() == 1);
     m_evaluationButton->setEnabled(selectedRows().size() == 1);
+    bool resumable = false;
+    if (selectedRows().size() == 1) {
+        const RunSummary& run = m_runs[selectedRows().front()];
+        resumable = run.status != QStringLiteral("finished") &&
+                    run.status != QStringLiteral("running") && run.dir != m_activeRun &&
+                    QFileInfo::exists(QDir(run.dir).filePath(QStringLiteral("resume.pt")));
+    }
+    m_resumeButton->setEnabled(resumable);
     updateComparison();
 }
 

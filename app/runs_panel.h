@@ -39,6 +39,7 @@ public:
     QTableWidget* table() const { return m_table; }
     QLineEdit* dirEdit() const { return m_dirEdit; }
     QPushButton* evaluationButton() const { return m_evaluationButton; }
+    QPushButton* resumeButton() const { return m_resumeButton; }
 
     /// Selects the runs whose folders are `dirs` (paths, or folder names in the runs folder),
     /// and only those; returns how many were found.
@@ -66,6 +67,8 @@ signals:
     void experimentRequested(const wb::Experiment& experiment);
     /// "Show evaluation" on a run: its folder, whose evaluations are to be shown.
     void evaluationRequested(const QString& runDir);
+    /// "Resume" on a stopped, failed or killed run that has a checkpoint: its folder.
+    void resumeRequested(const QString& runDir);
     void messageLogged(wb::Level level, const QString& text);
 
 private:
@@ -82,6 +85,7 @@ private:
     QPushButton* m_refreshButton = nullptr;
     QPushButton* m_loadButton = nullptr;
     QPushButton* m_evaluationButton = nullptr;
+    QPushButton* m_resumeButton = nullptr;
     QLabel* m_summary = nullptr;
     QTableWidget* m_table = nullptr;
     QSplitter* m_splitter = nullptr;

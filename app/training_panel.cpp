@@ -1,6 +1,7 @@
 #include "app/training_panel.h"
 
 #include <QDir>
+#include <QFile>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
@@ -146,9 +147,20 @@ void TrainingPanel::showHeadline(const QString& text) {
 }
 
 bool TrainingPanel::start(const wb::Experiment& experiment) {
-    if (!m_blockedReason.isEmpty() || !m_controller->start(experiment)) {
+    return begin(experiment, {});
+}
+
+bool TrainingPanel::resume(const QString& runDir, const wb::Experiment& experiment) {
+    return begin(experiment, runDir);
+}
+
+bool TrainingPanel::begin(const wb::Experiment& experiment, const QString& resumeDir) {
+    // A resumed run reads its own dataset folder, not the one the Dataset tab shows.
+    if ((resumeDir.isEmpty() && !m_blockedReason.isEmpty()) ||
+        !m_controller->start(experiment, resumeDir)) {
         return false;
     }
+    m_resuming = !resumeDir.isEmpty();
     m_charts->clear();
     m_run = {};
     m_totalSteps = 0;
@@ -164,6 +176,11 @@ bool TrainingPanel::start(const wb::Experiment& experiment) {
     m_details->clear();
     m_result->hide();
     setRunning(true);
+    if (m_resuming) {
+        emit messageLogged(wb::Level::Info,
+                           tr("Resuming %1 from its last checkpoint").arg(resumeDir));
+        return true;
+    }
     emit messageLogged(wb::Level::Info, tr("Training %1 for %n epoch(s), batch %2, %3 lr %4",
                                            nullptr, experiment.epochs)
                                             .arg(QString::fromStdString(experiment.model.arch))
@@ -219,7 +236,67 @@ void TrainingPanel::onRunStarted(const wb::RunInfo& info) {
     // epochs on a small dataset and is noisy on a large one.
     const double window = std::clamp(info.iterations_per_epoch / 4.0, 2.0, 50.0);
     m_charts->setSmoothing(1.0 - 1.0 / window);
+    if (m_resuming) {
+        showHistory(QString::fromStdString(info.run_dir));
+    }
     emit runStarted(QString::fromStdString(info.run_dir));
+}
+
+void TrainingPanel::showHistory(const QString& runDir) {
+    // The engine has cut both files back to the checkpoint before it reports the start.
+    const auto rows = [&](const QString& name) {
+        QList<QStringList> out;
+        QFile file(QDir(runDir).filePath(name));
+        if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
+            return out;
+        }
+        file.readLine();  // header
+        while (!file.atEnd()) {
+            const QStringList cells = QString::fromUtf8(file.readLine()).trimmed().split(',');
+            if (cells.size() >= 7) {
+                out.append(cells);
+            }
+        }
+        return out;
+    };
+    QList<QPointF> points, rates, momenta;
+    // step, epoch, iteration, loss, accuracy, lr, momentum
+    for (const QStringList& c : rows(QStringLiteral("iterations.csv"))) {
+        const double step = c[0].toDouble();
+        points.append({step, c[3].toDouble()});
+        rates.append({step, c[5].toDouble()});
+        momenta.append({step, c[6].toDouble()});
+    }
+    m_charts->addIterations(points);
+    m_charts->addAppliedRates(rates, momenta);
+    m_iterationsSeen = points.size();
+    int best = 0;
+    double bestScore = -1;
+    // epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds, lr
+    for (const QStringList& c : rows(QStringLiteral("metrics.csv"))) {
+        EpochPoint point;
+        point.epoch = c[0].toInt();
+        point.trainLoss = c[1].toDouble();
+        point.trainAccuracy = c[2].toDouble();
+        point.valLoss = c[3].toDouble();
+        point.valAccuracy = c[4].toDouble();
+        point.hasVal = std::isfinite(point.valAccuracy);
+        m_charts->addEpoch(point);
+        const double score = point.hasVal ? point.valAccuracy : point.trainAccuracy;
+        if (score > bestScore) {
+            bestScore = score;
+            best = point.epoch;
+        }
+        ++m_epochsSeen;
+        m_runHasVal = m_runHasVal || point.hasVal;
+    }
+    if (best > 0) {
+        m_charts->setBestEpoch(best);
+        m_bestAccuracy = bestScore;
+    }
+    if (!points.isEmpty()) {
+        updateProgress((long long)points.back().x() + 1, -1);
+    }
 }
 
 void TrainingPanel::onIterations(const QList<wb::IterationStats>& iterations) {

@@ -24,6 +24,9 @@ public:
 
     /// Starts a run of `experiment`; false when one is already running.
     bool start(const wb::Experiment& experiment);
+    /// Continues the run folder `runDir` from its last checkpoint, its curves so far drawn
+    /// first; `experiment` is the folder's experiment.yaml. False when a run is going.
+    bool resume(const QString& runDir, const wb::Experiment& experiment);
     /// Asks the run to stop (within one batch).
     void stop();
     bool isRunning() const;
@@ -61,6 +64,9 @@ signals:
     void messageLogged(wb::Level level, const QString& text);
 
 private:
+    bool begin(const wb::Experiment& experiment, const QString& resumeDir);
+    /// Draws what a resumed run's folder holds up to its checkpoint.
+    void showHistory(const QString& runDir);
     void onRunStarted(const wb::RunInfo& info);
     void onIterations(const QList<wb::IterationStats>& iterations);
     void onEpoch(const wb::EpochStats& stats);
@@ -71,6 +77,7 @@ private:
     void updateProgress(long long stepsDone, double etaSeconds);
 
     TrainingController* m_controller = nullptr;
+    bool m_resuming = false;
     TrainingCharts* m_charts = nullptr;
     QPushButton* m_startButton = nullptr;
     QPushButton* m_stopButton = nullptr;

@@ -14,14 +14,15 @@ constexpr int kIterationFlushMs = 100;  // about ten iteration signals a second
 }  // namespace
 
 TrainingWorker::TrainingWorker(const wb::Experiment& experiment,
-                               std::shared_ptr<const std::atomic<bool>> cancel)
-    : m_experiment(experiment), m_cancel(std::move(cancel)) {}
+                               std::shared_ptr<const std::atomic<bool>> cancel, QString resumeDir)
+    : m_experiment(experiment), m_cancel(std::move(cancel)), m_resumeDir(std::move(resumeDir)) {}
 
 void TrainingWorker::run() {
     qCDebug(lcTrain) << "run starts on" << QThread::currentThread();
     wb::RunResult result;
     try {
-        result = wb::train(m_experiment, *this, *m_cancel);
+        result = m_resumeDir.isEmpty() ? wb::train(m_experiment, *this, *m_cancel)
+                                       : wb::resume(m_resumeDir.toStdString(), *this, *m_cancel);
     } catch (const std::exception& e) {
         // wb::train reports errors in its result; anything that escapes is a bug, but the user
         // still gets told and the window keeps going.
@@ -98,7 +99,7 @@ TrainingController::~TrainingController() {
     }
 }
 
-bool TrainingController::start(const wb::Experiment& experiment) {
+bool TrainingController::start(const wb::Experiment& experiment, const QString& resumeDir) {
     if (m_thread) {
         return false;
     }
@@ -107,7 +108,7 @@ bool TrainingController::start(const wb::Experiment& experiment) {
     m_result = {};
     m_thread = new QThread(this);
     m_thread->setObjectName(QStringLiteral("wb-train"));
-    m_worker = new TrainingWorker(experiment, m_cancel);
+    m_worker = new TrainingWorker(experiment, m_cancel, resumeDir);
     m_worker->moveToThread(m_thread);
 
     // Queued: the worker emits on the training thread; the controller and everything it

@@ -14,14 +14,17 @@ class QThread;
 
 namespace wb::ui {
 
-/// Runs one wb::train call in the thread it was moved to and turns the observer calls into
+/// Runs one wb::train call (or wb::resume of a run folder) in the thread it was moved to and
+/// turns the observer calls into
 /// queued signals carrying values. Iterations are batched: at most about ten
 /// `iterationsFinished` signals a second, whatever the speed of the model.
 class TrainingWorker : public QObject, public wb::Observer {
     Q_OBJECT
 public:
+    /// Trains `experiment`, or, with `resumeDir`, continues that run folder from its last
+    /// checkpoint (its own experiment.yaml then defines the run).
     TrainingWorker(const wb::Experiment& experiment,
-                   std::shared_ptr<const std::atomic<bool>> cancel);
+                   std::shared_ptr<const std::atomic<bool>> cancel, QString resumeDir = {});
 
 public slots:
     /// Trains; emits `runFinished` exactly once. Worker thread only.
@@ -51,6 +54,7 @@ private:
 
     const wb::Experiment m_experiment;
     std::shared_ptr<const std::atomic<bool>> m_cancel;
+    const QString m_resumeDir;
     QList<wb::IterationStats> m_pending;  // worker thread only
     QElapsedTimer m_sinceFlush;           // worker thread only
 };
@@ -64,8 +68,9 @@ public:
     explicit TrainingController(QObject* parent = nullptr);
     ~TrainingController() override;
 
-    /// Starts a run; false (and nothing happens) when one is already running.
-    bool start(const wb::Experiment& experiment);
+    /// Starts a run, or resumes the run folder `resumeDir`; false (and nothing happens) when
+    /// one is already running.
+    bool start(const wb::Experiment& experiment, const QString& resumeDir = {});
     /// Asks the running run to stop; it ends within one batch and emits `runFinished`.
     void stop();
     bool isRunning() const { return m_thread != nullptr; }
