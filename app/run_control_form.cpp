@@ -4,7 +4,6 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
-#include <QHBoxLayout>
 #include <QSignalBlocker>
 #include <QSpinBox>
 
@@ -35,26 +34,24 @@ RunControlForm::RunControlForm(QWidget* parent) : QWidget(parent) {
         tr("A checkpoint to resume from is always saved at the end of each epoch; this adds one "
            "inside long epochs"));
 
-    m_earlyStopping = new QCheckBox(tr("Stop when"));
+    m_earlyStopping = new QCheckBox(tr("Early stopping on"));
+    m_earlyStopping->setToolTip(
+        tr("End the run when the metric has not improved for the patience's number of epochs; "
+           "the test split is then evaluated with the best checkpoint"));
     m_metric = new QComboBox;
     m_metric->addItem(tr("validation loss"), QStringLiteral("val_loss"));
     m_metric->addItem(tr("validation accuracy"), QStringLiteral("val_accuracy"));
     m_patience = new QSpinBox;
     m_patience->setRange(1, 10000);
-    m_patience->setPrefix(tr("has not improved for "));
     m_patience->setSuffix(tr(" epochs"));
-    auto* stopping = new QHBoxLayout;
-    stopping->setContentsMargins(0, 0, 0, 0);
-    stopping->addWidget(m_earlyStopping);
-    stopping->addWidget(m_metric);
-    stopping->addWidget(m_patience, 1);
 
     auto* form = new QFormLayout(this);
     form->setContentsMargins(0, 0, 0, 0);
     form->addRow(tr("Device"), m_device);
     form->addRow(QString(), m_mixedPrecision);
     form->addRow(tr("Checkpoint every"), m_checkpointMinutes);
-    form->addRow(tr("Early stopping"), stopping);
+    form->addRow(m_earlyStopping, m_metric);
+    form->addRow(tr("Patience"), m_patience);
 
     connect(m_device, &QComboBox::currentIndexChanged, this, [this] {
         updateEnabledFields();

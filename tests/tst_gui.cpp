@@ -742,6 +742,21 @@ void TestGui::modelFormRoundTripsExperiment_data() {
     cosine.schedule.policy = "cosine";
     cosine.schedule.eta_min = 1e-5;
     QTest::newRow("cosine") << cosine;
+
+    wb::Experiment control;
+    control.device = "cuda:1";  // not on this machine: kept as it is
+    control.mixed_precision = true;
+    control.checkpoint.every_minutes = 2.5;
+    control.checkpoint.every_steps = 100;  // not in the form
+    control.early_stopping.enabled = true;
+    control.early_stopping.metric = "val_accuracy";
+    control.early_stopping.patience = 4;
+    QTest::newRow("device, checkpoints, early stopping") << control;
+
+    wb::Experiment cpu;
+    cpu.device = "cpu";
+    cpu.checkpoint.every_minutes = 0;
+    QTest::newRow("cpu, checkpoints at the end of epochs only") << cpu;
 }
 
 void TestGui::modelFormRoundTripsExperiment() {

@@ -82,6 +82,7 @@ private slots:
     void ctrlClickSelectsSeveralRuns();
     void refreshKeepsTheSelectionAndRereadsMetrics();
     void exportWritesPngAndCsv();
+    void resumeIsOfferedForAnUnfinishedRunWithACheckpoint();
 
 private:
     void write(const QString& run, const QString& file, const QByteArray& text);
@@ -382,6 +383,34 @@ void TestRunsPanel::exportWritesPngAndCsv() {
     QVERIFY(!panel.exportComparison({}, out.filePath(QStringLiteral("missing/x.csv"))));
     QCOMPARE(logged.size(), 1);
     QCOMPARE(logged.front().at(0).value<wb::Level>(), wb::Level::Error);
+}
+
+// kStep has all its epochs (finished); kNoVal stopped after 2 of 4 epochs, with or without a
+// checkpoint to resume from.
+void TestRunsPanel::resumeIsOfferedForAnUnfinishedRunWithACheckpoint() {
+    write(kNoVal, QStringLiteral("experiment.yaml"), "schedule: {policy: constant}\nepochs: 4\n");
+    write(kStep, QStringLiteral("resume.pt"), "checkpoint");
+    RunsPanel panel;
+    panel.setRunsDir(m_dir->path());
+    QSignalSpy requested(&panel, &RunsPanel::resumeRequested);
+    QCOMPARE(panel.selectRuns({kNoVal}), 1);
+    QVERIFY2(!panel.resumeButton()->isEnabled(), "no resume.pt: nothing to resume from");
+
+    write(kNoVal, QStringLiteral("resume.pt"), "checkpoint");
+    panel.refresh();
+    QCOMPARE(panel.selectRuns({kNoVal}), 1);
+    QVERIFY(panel.resumeButton()->isEnabled());
+    panel.resumeButton()->click();
+    QCOMPARE(requested.count(), 1);
+    QCOMPARE(requested.front().front().toString(), QDir(m_dir->path()).filePath(kNoVal));
+
+    QCOMPARE(panel.selectRuns({kStep}), 1);
+    QVERIFY2(!panel.resumeButton()->isEnabled(), "a finished run is not resumed");
+    QCOMPARE(panel.selectRuns({kStep, kNoVal}), 2);
+    QVERIFY(!panel.resumeButton()->isEnabled());
+    panel.setActiveRun(QDir(m_dir->path()).filePath(kNoVal));
+    QCOMPARE(panel.selectRuns({kNoVal}), 1);
+    QVERIFY2(!panel.resumeButton()->isEnabled(), "the run being trained");
 }
 
 QTEST_MAIN(TestRunsPanel)
