@@ -12,6 +12,7 @@
 #include <iostream>
 #include <optional>
 
+#include "app/launch.h"
 #include "engine/errors.h"
 #include "engine/evaluation.h"
 #include "engine/experiment.h"
@@ -531,6 +532,20 @@ int main(int argc, char** argv) {
                      "Split of the run's dataset: test, val or train")
         ->capture_default_str();
 
+    int launch_nproc = 2;
+    int launch_port = 0;
+    auto* launch = app.add_subcommand(
+        "launch",
+        "Start several processes on this machine that train as one data-parallel run, as "
+        "torchrun does: launch --nproc-per-node N train ...");
+    launch->add_option("--nproc-per-node", launch_nproc, "Processes to start")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    launch->add_option("--master-port", launch_port, "Rendezvous port (0: a free one)")
+        ->check(CLI::Range(0, 65535));
+    // Everything after launch's own options is the command each process runs.
+    launch->prefix_command();
+
     std::string scan_dir;
     wb::SplitOptions scan_split;
     auto* scan = app.add_subcommand("scan", "Scan a dataset folder and print its summary");
@@ -572,6 +587,9 @@ int main(int argc, char** argv) {
         }
         if (*resume) {
             return run_resume(resume_dir);
+        }
+        if (*launch) {
+            return launch_local_processes(launch_nproc, launch_port, launch->remaining());
         }
         if (*predict) {
             return run_predict(predict_dir, predict_checkpoint, predict_images, predict_top);

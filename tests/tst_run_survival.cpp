@@ -244,6 +244,23 @@ private slots:
         QVERIFY2(val_accuracy > 0.9, qPrintable(metrics.back()));
     }
 
+    // `launch` sets those variables itself; a process that fails stops the others.
+    void launchStartsTheProcessesOfOneRun() {
+        const QString runs = path("launch-runs");
+        const Finished ok =
+            run_cli({"launch", "--nproc-per-node", "2", "train", "--config",
+                     write_experiment("launched", runs, ""), "--epochs", "1", "--batch-size", "4"});
+        QVERIFY2(ok.exit_code == 0, qPrintable(ok.output));
+        const QString run = only_run(runs);
+        QVERIFY2(!run.isEmpty(), qPrintable(ok.output));
+        QCOMPARE(read_lines(run + "/iterations.csv").size(), 1 + 40);
+
+        const Finished bad = run_cli({"launch", "--nproc-per-node", "2", "train", "--data",
+                                      path("no-such-folder"), "--runs", runs});
+        QVERIFY2(bad.exit_code != 0, qPrintable(bad.output));
+        QVERIFY2(bad.output.contains("no-such-folder"), qPrintable(bad.output));
+    }
+
     void cudaTrainingWithMixedPrecision() {
         if (!torch::cuda::is_available()) {
             QSKIP("no CUDA device (or a CPU-only libtorch): CUDA training is not tested here");
