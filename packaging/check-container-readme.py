@@ -227,7 +227,7 @@ def check_recipe(instructions, df_name, root, problems):
     if not facts["title"]:
         problems.add(df_name, "no LABEL org.opencontainers.image.title (the image name)")
     app_cmake = (root / "app" / "CMakeLists.txt").read_text()
-    cli = re.search(r"add_executable\((\S+)\s+cli_main\.cpp\)", app_cmake)
+    cli = re.search(r"add_executable\((\S+)\s+cli_main\.cpp[^)]*\)", app_cmake)
     cli_name = cli[1] if cli else "(none)"
     if not facts["entrypoint"] or facts["entrypoint"][0] != cli_name:
         problems.add(df_name, f"ENTRYPOINT {facts['entrypoint']} is not the headless executable "
