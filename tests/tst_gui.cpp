@@ -908,6 +908,10 @@ void TestGui::smallRatesAreDrawnInUnitsOfAPowerOfTen() {
     preview.setCurves({{0, 0.05}, {1, 0.1}}, {});
     QCOMPARE(preview.learningRateScaleExponent(), 0);
     QCOMPARE(preview.learningRateSeries()->at(1).y(), 0.1);
+    // Regression: a constant 0.01 was labelled "0.0100", elided to "0.01…" beside the chart.
+    preview.setCurves({{0, 0.01}, {1, 0.01}}, {});
+    QCOMPARE(preview.learningRateScaleExponent(), -2);
+    QCOMPARE(valueAxis(preview.chart(), Qt::Vertical)->labelFormat(), QStringLiteral("%.2f"));
 }
 
 void TestGui::schedulePreviewWaitsForADataset() {

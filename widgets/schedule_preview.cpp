@@ -152,12 +152,13 @@ QString SchedulePreview::message() const {
 
 void SchedulePreview::redraw() {
     // Small rates are drawn in units of a power of ten named in the axis title, as plotting
-    // tools do: "0.0004" does not fit beside a narrow chart, "4" does.
+    // tools do: "0.0004" does not fit beside a narrow chart, "4" does. A flat 0.01 gets ticks
+    // 0.0005 apart, whose labels ("0.0100") do not fit either.
     double top = 0;
     for (const QPointF& p : m_lr) {
         top = std::max(top, std::abs(p.y()));
     }
-    const int exponent = top > 0 && top < 0.01 ? int(std::floor(std::log10(top))) : 0;
+    const int exponent = top > 0 && top < 0.1 ? int(std::floor(std::log10(top))) : 0;
     QList<QPointF> shown = m_lr;
     if (exponent != 0) {
         const double scale = std::pow(10.0, -exponent);
