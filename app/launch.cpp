@@ -1,20 +1,19 @@
 #include "app/launch.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+
+#include "engine/free_port.h"
 
 namespace {
 
@@ -22,25 +21,6 @@ volatile sig_atomic_t g_signal = 0;
 
 void remember_signal(int signal) {
     g_signal = signal;
-}
-
-/// A TCP port on the loopback address that nothing listens on right now.
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-    if (fd >= 0) {
-        ::close(fd);
-    }
-    if (!ok) {
-        throw std::runtime_error(std::string("launch: no free port on 127.0.0.1: ") +
-                                 std::strerror(errno));
-    }
-    return ntohs(addr.sin_port);
 }
 
 std::string self_path() {
@@ -69,7 +49,7 @@ int launch_local_processes(int nproc, int master_port, const std::vector<std::st
         throw std::runtime_error("launch: no command to run (for example: train --data DIR)");
     }
     const std::string exe = self_path();
-    const int port = master_port > 0 ? master_port : free_port();
+    const int port = master_port > 0 ? master_port : wb::free_loopback_port();
     std::fprintf(stderr, "launch: %d processes, rendezvous at 127.0.0.1:%d\n", nproc, port);
     std::signal(SIGINT, remember_signal);
     std::signal(SIGTERM, remember_signal);

@@ -24,6 +24,7 @@
 
 #include "engine/distributed.h"
 #include "engine/errors.h"
+#include "engine/free_port.h"
 
 using namespace wb;
 
@@ -35,22 +36,6 @@ constexpr std::int64_t kGlobalBatch = 16;
 constexpr int kSteps = 5;
 /// ResNet18's parameters, in floats.
 constexpr std::int64_t kResNet18Floats = 11'689'512;
-
-/// A TCP port that nothing listens on right now.
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        qFatal("no free port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
 
 void write_text(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
@@ -228,7 +213,7 @@ struct RankRun {
 /// Runs `scenario` as ranks 0 and 1 of a group of 2; results go to `dir`.
 std::array<RankRun, 2> run_ranks(const QString& scenario, const QString& dir,
                                  const QString& timeoutSeconds = "20") {
-    const QString port = QString::number(free_port());
+    const QString port = QString::number(wb::free_loopback_port());
     std::array<std::unique_ptr<QProcess>, 2> processes;
     for (int r = 0; r < 2; ++r) {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -379,7 +364,7 @@ void TestDistributed::rankThatNeverComesTimesOut() {
     Environment env({{"WORLD_SIZE", "2"},
                      {"RANK", "0"},
                      {"MASTER_ADDR", "127.0.0.1"},
-                     {"MASTER_PORT", QByteArray::number(free_port())},
+                     {"MASTER_PORT", QByteArray::number(wb::free_loopback_port())},
                      {"WB_DIST_TIMEOUT", "1"}});
     QElapsedTimer timer;
     timer.start();

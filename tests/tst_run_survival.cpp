@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/free_port.h"
 #include "stripes_fixture.h"
 
 namespace fs = std::filesystem;
@@ -52,21 +53,6 @@ QStringList metrics_without_time(const QString& path) {
 QString only_run(const QString& runs) {
     const QStringList entries = QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
     return entries.size() == 1 ? runs + "/" + entries.front() : QString();
-}
-
-/// A TCP port that nothing listens on right now.
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        qFatal("no free port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
 }
 
 struct Finished {
@@ -218,7 +204,7 @@ private slots:
         const QString runs = path("dp-runs");
         const QString config = write_experiment("dp", runs, "");
         std::vector<QProcess*> ranks;
-        const int port = free_port();
+        const int port = wb::free_loopback_port();
         for (int rank = 0; rank < 2; ++rank) {
             QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
             env.insert("RANK", QString::number(rank));
