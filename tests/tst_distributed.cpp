@@ -3,9 +3,6 @@
 // got into a temporary folder and the test compares it. The checks of the environment run in
 // the test's own process, since they fail before any network traffic.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <torch/torch.h>
 #include <unistd.h>
 

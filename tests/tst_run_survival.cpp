@@ -3,11 +3,8 @@
 // stops a run with a clear message and keeps its last checkpoint, two processes train as one
 // data-parallel run, and CUDA training where there is a GPU.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <torch/cuda.h>
 #include <unistd.h>
 
