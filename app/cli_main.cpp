@@ -121,6 +121,11 @@ public:
 
     void on_finished(const wb::RunResult& r) override {
         end_bar();
+        if (r.refused) {
+            std::printf("refused: nothing was trained\n");
+            std::fflush(stdout);
+            return;
+        }
         std::printf("%s after %d epochs in %.1f s", r.status.c_str(), r.epochs_done, r.seconds);
         if (r.best_epoch >= 0) {
             std::printf("; best epoch %d (%s acc %.2f%%)", r.best_epoch + 1,
@@ -357,9 +362,27 @@ wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
     return e;
 }
 
+/// 0 finished, 130 cancelled, 2 refused before any step, 1 failed.
+int exit_status(const wb::RunResult& r) {
+    if (r.status == "finished") {
+        return 0;
+    }
+    if (r.status == "cancelled") {
+        return 130;
+    }
+    return r.refused ? 2 : 1;
+}
+
 int run_train(CLI::App* cmd, const TrainFlags& flags) {
     wb::Experiment e = resolve_experiment(cmd, flags);
     if (!flags.save_config.empty()) {
+        // As in a run folder's experiment.yaml: the file repeats the run from any folder.
+        namespace fs = std::filesystem;
+        for (std::string* path : {&e.data.root, &e.runs_dir, &e.tensorboard.log_dir}) {
+            if (!path->empty()) {
+                *path = fs::absolute(*path).lexically_normal().string();
+            }
+        }
         wb::save_experiment(e, flags.save_config);
         std::printf("wrote %s\n", flags.save_config.c_str());
         return 0;
@@ -368,6 +391,15 @@ int run_train(CLI::App* cmd, const TrainFlags& flags) {
     std::signal(SIGTERM, on_signal);
     ConsoleObserver observer(isatty(STDOUT_FILENO));
     std::string lr_find_dir;
+    // The steepest point leaves out the first 10 and the last 5 points of the curve.
+    constexpr int kSteepestSteps = 16;
+    if (flags.find_lr == "steepest" && e.lr_finder.num_iter < kSteepestSteps) {
+        std::fprintf(stderr,
+                     "error: --find-lr steepest needs a range test of at least %d steps "
+                     "(lr_finder.num_iter is %d): it leaves out the first 10 and the last 5\n",
+                     kSteepestSteps, e.lr_finder.num_iter);
+        return 2;
+    }
     if (!flags.find_lr.empty()) {
         const wb::LrFindReport report = wb::find_learning_rate(e, observer, g_cancel);
         observer.lr_finished(report);
@@ -379,10 +411,12 @@ int run_train(CLI::App* cmd, const TrainFlags& flags) {
                                          : flags.find_lr == "valley" ? r.valley
                                                                      : r.min_div10;
         if (!lr) {
-            std::fprintf(stderr,
-                         "error: the range test gave no '%s' suggestion (too few finite points); "
-                         "see %s\n",
-                         flags.find_lr.c_str(), report.run_dir.c_str());
+            std::fprintf(
+                stderr,
+                "error: the range test gave no '%s' suggestion (the loss never fell, or too few "
+                "finite points); "
+                "see %s\n",
+                flags.find_lr.c_str(), report.run_dir.c_str());
             return 1;
         }
         const std::string name = flags.find_lr == "min_div10" ? "min/10" : flags.find_lr;
@@ -402,11 +436,7 @@ int run_train(CLI::App* cmd, const TrainFlags& flags) {
     }
     // Into the run folder as soon as it exists, so that the TensorBoard logs get the curve.
     observer.set_lr_find_dir(lr_find_dir);
-    wb::RunResult r = wb::train(e, observer, g_cancel);
-    if (r.status == "finished") {
-        return 0;
-    }
-    return r.status == "cancelled" ? 130 : 1;
+    return exit_status(wb::train(e, observer, g_cancel));
 }
 
 int run_lr_find(CLI::App* cmd, const TrainFlags& flags) {
@@ -426,11 +456,7 @@ int run_resume(const std::string& run_dir) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     ConsoleObserver observer(isatty(STDOUT_FILENO));
-    wb::RunResult r = wb::resume(run_dir, observer, g_cancel);
-    if (r.status == "finished") {
-        return 0;
-    }
-    return r.status == "cancelled" ? 130 : 1;
+    return exit_status(wb::resume(run_dir, observer, g_cancel));
 }
 
 /// Prints the top classes of each image; a file that cannot be read is reported and skipped.

@@ -21,6 +21,7 @@
 #include "app/schedule_curves.h"
 #include "app/schedule_form.h"
 #include "app/tensorboard_form.h"
+#include "app/wheel_guard.h"
 #include "widgets/schedule_preview.h"
 
 namespace wb::ui {
@@ -153,6 +154,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_preview);
 
     setExperiment(wb::Experiment{});
+    new WheelGuard(scroll);
 
     const auto edited = [this] {
         updateEnabledFields();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -119,6 +120,12 @@ std::string check_image_file(const std::string& path) {
 }
 
 cv::Mat read_image_raw(const std::string& path, std::string* error) {
+    // fopen opens a folder too, whose "size" is then nonsense.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        set_error(error, "is a folder, not an image file");
+        return {};
+    }
     FilePtr f(std::fopen(path.c_str(), "rb"));
     std::size_t size = 0;
     if (!f || !file_size_of(f.get(), &size)) {

@@ -148,6 +148,9 @@ std::optional<double> suggest_valley(const std::vector<double>& lrs,
             end = i;
         }
     }
+    if (length[end] < 2) {
+        return std::nullopt;  // the loss never fell: there is no valley
+    }
     const std::size_t start = from[end];
     const std::size_t pick = start + 2 * (end - start) / 3;
     return lrs[p.at[pick]];
@@ -226,7 +229,10 @@ std::vector<std::string> suggestion_warnings(const LrFinderResult& r) {
         const auto it = std::find(r.lrs.begin(), r.lrs.end(), *lr);
         if (it != r.lrs.end()) {
             const double loss = r.smoothed[static_cast<std::size_t>(it - r.lrs.begin())];
-            if (std::isfinite(loss) && std::isfinite(first) && loss > first) {
+            // A tenth of the start's size above it: early noise lifts the smoothed loss a
+            // little above its first value on healthy curves, a diverged one is far above.
+            if (std::isfinite(loss) && std::isfinite(first) &&
+                loss > first + 0.1 * std::abs(first)) {
                 char text[256];
                 std::snprintf(text, sizeof text,
                               "%s (%.3g) lies where the smoothed loss (%.4g) is above its start "

@@ -62,6 +62,10 @@ struct RunResult {
     /// "finished", "cancelled" or "failed".
     std::string status;
     std::string message;
+    /// A failed run that never took a step: its settings, its data or the folder to resume
+    /// were refused (a bad schedule, a missing dataset, a finished run). A refused resume
+    /// leaves the run folder as it was.
+    bool refused = false;
     int epochs_done = 0;
     int best_epoch = -1;
     /// Validation accuracy of the best epoch; its training accuracy when there is no

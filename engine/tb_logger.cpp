@@ -190,10 +190,24 @@ void TensorBoardLogger::write_text_and_hparams(const Experiment& e, bool resumed
         h.insert_or_assign("optimizer", tb::HParamValue(e.optimizer.type));
         h.insert_or_assign("lr", tb::HParamValue(e.optimizer.lr));
         h.insert_or_assign("weight_decay", tb::HParamValue(e.optimizer.weight_decay));
-        h.insert_or_assign(
-            "momentum",
-            tb::HParamValue(e.optimizer.type == "sgd" ? e.optimizer.momentum : e.optimizer.beta1));
-        h.insert_or_assign("schedule", tb::HParamValue(e.schedule.policy));
+        const ScheduleConfig& sc = e.schedule;
+        const bool onecycle = sc.policy == "onecycle";
+        if (onecycle && sc.cycle_momentum) {
+            // 1cycle replaces the optimizer's momentum: it runs from the maximum down to the
+            // base at the peak rate and back.
+            h.insert_or_assign("momentum", tb::HParamValue(sc.max_momentum));
+            h.insert_or_assign("momentum_min", tb::HParamValue(sc.base_momentum));
+        } else {
+            h.insert_or_assign("momentum",
+                               tb::HParamValue(e.optimizer.type == "sgd" ? e.optimizer.momentum
+                                                                         : e.optimizer.beta1));
+        }
+        h.insert_or_assign("schedule", tb::HParamValue(sc.policy));
+        if (onecycle) {
+            h.insert_or_assign("pct_start", tb::HParamValue(sc.pct_start));
+            h.insert_or_assign("div_factor", tb::HParamValue(sc.div_factor));
+            h.insert_or_assign("final_div_factor", tb::HParamValue(sc.final_div_factor));
+        }
         h.insert_or_assign("batch_size", tb::HParamValue(e.batch_size));
         h.insert_or_assign("grad_accumulation", tb::HParamValue(e.grad_accumulation));
         h.insert_or_assign("epochs", tb::HParamValue(e.epochs));

@@ -67,6 +67,21 @@ void set_group_momentum(torch::optim::OptimizerOptions& options, double momentum
     }
 }
 
+/// `text` as one word for a POSIX shell: as it is when that is safe, else in single quotes.
+std::string shell_quoted(const std::string& text) {
+    const bool plain = !text.empty() && text.find_first_not_of(
+                                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789_-./:=+@%,") == std::string::npos;
+    if (plain) {
+        return text;
+    }
+    std::string out = "'";
+    for (char c : text) {
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return out + "'";
+}
+
 /// CUDA autocast for the forward passes in its scope (mixed precision).
 struct AutocastScope {
     AutocastScope() { at::autocast::set_enabled(true); }
@@ -319,7 +334,8 @@ public:
     /// What is known so far, for a run that failed part way.
     RunResult partial() const {
         RunResult r = result_;
-        r.seconds = previous_seconds_ + seconds_since(start_);
+        r.refused = !training_;
+        r.seconds = (training_ ? previous_seconds_ : 0) + seconds_since(start_);
         return r;
     }
 
@@ -397,6 +413,7 @@ private:
     /// Rank 0, or a single process: the one that writes the run folder and reports.
     bool main_ = true;
     std::optional<GradScaler> scaler_;  ///< mixed_precision on CUDA
+    bool training_ = false;             ///< the first epoch of this session has begun
     std::vector<torch::Tensor> params_;
     std::vector<torch::Tensor> buffers_;
 };
@@ -615,7 +632,6 @@ void Run::open_folder() {
 
 void Run::resume_folder() {
     run_ = std::make_unique<RunFolder>(RunFolder::open(resume_dir_));
-    result_.run_dir = run_->path();
     const std::string state = run_->file(kResumeFile);
     if (!std::filesystem::exists(state)) {
         throw DataError(run_->path() +
@@ -658,9 +674,10 @@ void Run::resume_folder() {
     }
     if (!main_) {
         // The other ranks of a data-parallel run read the checkpoint and write nothing.
-        result_.run_dir.clear();
         return;
     }
+    // Only now, when the folder is accepted: a refused resume leaves its result.yaml alone.
+    result_.run_dir = run_->path();
     iterations_ = CsvLog::resume(run_->file("iterations.csv"), kIterationColumns, progress_.step);
     metrics_ = CsvLog::resume(run_->file("metrics.csv"), kMetricColumns, progress_.epochs_done);
     std::error_code ec;
@@ -868,7 +885,8 @@ void Run::open_tensorboard(long long resume_step) {
         const std::string watch =
             e_.tensorboard.log_dir.empty() ? e_.runs_dir : e_.tensorboard.log_dir;
         obs_->on_message(Level::Info, "TensorBoard logs: " + tb_->log_dir() +
-                                          " (watch with: tensorboard --logdir " + watch + ")");
+                                          " (watch with: tensorboard --logdir " +
+                                          shell_quoted(watch) + ")");
     } catch (const std::exception& error) {
         obs_->on_message(Level::Warning,
                          std::string("no TensorBoard logs for this run: ") + error.what());
@@ -936,6 +954,7 @@ RunResult Run::execute() {
         obs_->on_message(Level::Info, "run folder: " + run_->path());
         open_tensorboard(resume_dir_.empty() ? 0 : progress_.step);
     }
+    training_ = true;
     for (int epoch = progress_.epochs_done; epoch < e_.epochs; ++epoch) {
         const auto epoch_start = Clock::now();
         if (!train_epoch(epoch) || !end_epoch(epoch, epoch_start, seconds_since(epoch_start))) {
@@ -1055,9 +1074,25 @@ RunResult resume(const std::string& run_dir, Observer& observer, const std::atom
                             "first epoch ended, or it is not a training run)");
         }
         experiment = load_experiment((fs::path(run_dir) / "experiment.yaml").string());
+        // Refused before the dataset is scanned, which can take a while.
+        const fs::path result_file = fs::path(run_dir) / "result.yaml";
+        if (fs::exists(result_file)) {
+            const YAML::Node done = YAML::LoadFile(result_file.string());
+            if (done["stopped_early"] && done["stopped_early"].as<bool>(false)) {
+                throw DataError(run_dir + ": the run stopped early (" +
+                                done["message"].as<std::string>("") +
+                                "); there is nothing to resume");
+            }
+            if (done["status"] && done["status"].as<std::string>("") == "finished") {
+                throw DataError(run_dir + ": the run has finished all its " +
+                                std::to_string(experiment.epochs) +
+                                " epochs; there is nothing to resume");
+            }
+        }
     } catch (const std::exception& error) {
         RunResult result;
         result.status = "failed";
+        result.refused = true;
         result.message = error.what();
         observer.on_message(Level::Error, result.message);
         observer.on_finished(result);

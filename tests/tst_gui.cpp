@@ -19,6 +19,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScatterSeries>
+#include <QScrollArea>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
@@ -28,6 +29,7 @@
 #include <QTemporaryDir>
 #include <QToolTip>
 #include <QValueAxis>
+#include <QWheelEvent>
 #include <QtTest>
 #include <cmath>
 #include <memory>
@@ -124,6 +126,7 @@ private slots:
     void modelFormRoundTripsExperiment_data();
     void modelFormRoundTripsExperiment();
     void modelFormEditsReachTheExperiment();
+    void wheelOverAnUnfocusedFieldScrollsTheForm();
     void runsPanelReadsRunFolders();
     void scheduleFormShowsOnlyThePolicysFields_data();
     void scheduleFormShowsOnlyThePolicysFields();
@@ -785,6 +788,31 @@ void TestGui::modelFormEditsReachTheExperiment() {
     QCOMPARE(e.batch_size, 48);
     QCOMPARE(e.optimizer.type, std::string("adamw"));
     QVERIFY(!(e == wb::Experiment{}));
+}
+
+// Regression: the wheel over the form changed the momentum under the pointer, silently.
+void TestGui::wheelOverAnUnfocusedFieldScrollsTheForm() {
+    ModelPanel panel;
+    panel.resize(480, 400);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QDoubleSpinBox* lr = panel.learningRateSpin();
+    const double before = lr->value();
+    auto* bar = panel.findChild<QScrollArea*>()->verticalScrollBar();
+    const int scrolled = bar->value();
+    const auto wheel = [lr] {
+        const QPoint centre = lr->rect().center();
+        QWheelEvent event(centre, lr->mapToGlobal(centre), QPoint(), QPoint(0, -120), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(lr, &event);
+    };
+    wheel();
+    QCOMPARE(lr->value(), before);
+    QVERIFY2(bar->value() > scrolled, "the form scrolls instead");
+    lr->setFocus();
+    QTRY_VERIFY(lr->hasFocus());
+    wheel();
+    QVERIFY2(lr->value() != before, "a focused field takes the wheel");
 }
 
 void TestGui::scheduleFormShowsOnlyThePolicysFields_data() {

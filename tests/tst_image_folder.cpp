@@ -161,6 +161,7 @@ class TestImageFolder : public QObject {
     Q_OBJECT
 
 private slots:
+    void folderIsNotReadAsAnImage();
     void fileKinds_data();
     void fileKinds();
     void decodesStoredFormat_data();
@@ -269,6 +270,14 @@ void TestImageFolder::decodesStoredFormat() {
         // Gray repeated in B, G, R; alpha kept: pixel (x=3, y=2) is gray 32, alpha 252.
         QCOMPARE(m.at<cv::Vec4b>(2, 3), cv::Vec4b(32, 32, 32, 252));
     }
+}
+
+// Regression: `predict RUN some/folder` opened the folder as a file and failed with bad_alloc.
+void TestImageFolder::folderIsNotReadAsAnImage() {
+    QTemporaryDir tmp;
+    std::string error;
+    QVERIFY(read_image_raw(tmp.path().toStdString(), &error).empty());
+    QCOMPARE(QString::fromStdString(error), QString("is a folder, not an image file"));
 }
 
 void TestImageFolder::signatureCheckWithoutDecode() {

@@ -582,6 +582,13 @@ private slots:
         QCOMPARE(int(warnings.size()), 1);
         QVERIFY2(warnings[0].rfind("valley ", 0) == 0, warnings[0].c_str());
 
+        // Regression: early noise lifted the smoothed loss 1% above its start at a good
+        // valley, and the valley was flagged as diverged.
+        wb::LrFinderResult noisy = clean;
+        const auto at_valley = std::find(lrs.begin(), lrs.end(), *clean.valley) - lrs.begin();
+        noisy.smoothed[std::size_t(at_valley)] = 1.01 * noisy.smoothed[0];
+        QVERIFY(wb::suggestion_warnings(noisy).empty());
+
         wb::LrFinderResult flat = clean;
         flat.smoothed.assign(lrs.size(), 2.3);
         flat.smoothed[0] = 2.2;  // the lowest point is the first
@@ -591,6 +598,15 @@ private slots:
         const auto low = wb::suggestion_warnings(flat);
         QCOMPARE(int(low.size()), 1);
         QVERIFY2(low[0].rfind("min/10 ", 0) == 0, low[0].c_str());
+    }
+
+    // Regression: a test that diverged at once (a rising curve) suggested its first rate as
+    // the valley, unflagged, and `train --find-lr valley` trained at it.
+    void risingCurveHasNoValley() {
+        const std::vector<double> lrs = {1e3, 2e3, 4e3};
+        QVERIFY(!wb::suggest_valley(lrs, {2.3, 9.0, 40.0}));
+        QVERIFY(!wb::suggest_valley(lrs, {2.3, 2.3, 2.3}));
+        QCOMPARE(*wb::suggest_valley(lrs, {2.3, 2.0, 40.0}), 1e3);  // a descent of two points
     }
 
     void cancelStopsBeforeTheNextBatch() {
