@@ -1,6 +1,7 @@
 #include "engine/metrics.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 
@@ -19,8 +20,30 @@ std::string fixed(double value, int digits) {
     return buf;
 }
 
+/// Columns `text` takes in a terminal: one per UTF-8 character, two for the wide East Asian
+/// ones (CJK, Hangul, full-width forms), so that class names in any script line up.
+std::size_t display_width(const std::string& text) {
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        const std::size_t length = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2;
+        std::uint32_t cp = length == 1 ? byte : byte & (0x7Fu >> length);
+        for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+            cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3Fu);
+        }
+        const bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+                          (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                          (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+                          (cp >= 0xFFE0 && cp <= 0xFFE6) || cp >= 0x20000;
+        width += wide ? 2 : 1;
+        i += length;
+    }
+    return width;
+}
+
 std::string pad_left(const std::string& text, std::size_t width) {
-    return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
+    const std::size_t w = display_width(text);
+    return w >= width ? text : std::string(width - w, ' ') + text;
 }
 
 }  // namespace
@@ -142,7 +165,8 @@ std::string classification_report_text(const ClassificationMetrics& m,
     const std::size_t n = m.per_class.size();
     std::size_t name_width = std::string("weighted avg").size();
     for (std::size_t k = 0; k < n; ++k) {
-        name_width = std::max(name_width, k < class_names.size() ? class_names[k].size() : 0);
+        name_width =
+            std::max(name_width, k < class_names.size() ? display_width(class_names[k]) : 0);
     }
     const std::size_t w = std::max<std::size_t>(9, static_cast<std::size_t>(digits) + 5);
     auto row = [&](const std::string& name, const ClassMetrics& c) {
@@ -173,7 +197,7 @@ std::string confusion_matrix_text(const ConfusionMatrix& confusion,
         const std::size_t i = static_cast<std::size_t>(k);
         row_names.push_back(std::to_string(k) + " " +
                             (i < class_names.size() ? class_names[i] : std::string()));
-        name_width = std::max(name_width, row_names.back().size());
+        name_width = std::max(name_width, display_width(row_names.back()));
     }
     std::size_t w = std::to_string(std::max(n - 1, 0)).size();
     for (std::int64_t count : confusion.counts) {
@@ -187,7 +211,7 @@ std::string confusion_matrix_text(const ConfusionMatrix& confusion,
     out += "\n";
     for (int t = 0; t < n; ++t) {
         out += row_names[static_cast<std::size_t>(t)] +
-               std::string(name_width - row_names[static_cast<std::size_t>(t)].size(), ' ');
+               std::string(name_width - display_width(row_names[static_cast<std::size_t>(t)]), ' ');
         for (int p = 0; p < n; ++p) {
             out += " " + pad_left(std::to_string(confusion.at(t, p)), w);
         }

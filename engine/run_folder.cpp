@@ -33,7 +33,9 @@ std::string timestamp() {
 std::string safe_name(const std::string& name) {
     std::string out;
     for (char c : name) {
-        bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        // Bytes of UTF-8 characters are kept: "kill test ü" is "kill_test_ü", not "kill_test___".
+        const auto byte = static_cast<unsigned char>(c);
+        bool ok = std::isalnum(byte) || c == '-' || c == '_' || c == '.' || byte >= 0x80;
         out += ok ? c : '_';
     }
     return out.empty() ? "run" : out;

@@ -467,6 +467,22 @@ void TestEvaluation::reportTextLooksLikeScikitLearns() {
     QCOMPARE(matrix.split('\n')[1].simplified(), QString("0 1 2"));
     QCOMPARE(matrix.split('\n')[2].simplified(), QString("0 cat 1 1 0"));
     QCOMPARE(matrix.split('\n')[4].simplified(), QString("2 bird 1 0 0"));
+
+    // Regression: names were padded by their UTF-8 bytes, so accented and CJK rows stood out.
+    // A CJK character takes two columns, every other character one.
+    const QString utf8 =
+        QString::fromStdString(wb::classification_report_text(m, {"Ünïcødé", "クラス", "b"}));
+    const QStringList u = utf8.split('\n');
+    const auto columns = [](const QString& line) {
+        int width = 0;
+        for (const QChar c : line) {
+            width += c.unicode() >= 0x2E80 && c.unicode() <= 0xA4CF ? 2 : 1;
+        }
+        return width;
+    };
+    QCOMPARE(columns(u[2]), columns(u[0]));
+    QCOMPARE(columns(u[3]), columns(u[0]));
+    QCOMPARE(columns(u[4]), columns(u[0]));
 }
 
 // ---------------------------------------------------------------------------------------------
