@@ -21,6 +21,7 @@
 
 #include "engine/errors.h"
 #include "engine/evaluation.h"
+#include "engine/finetune.h"
 #include "engine/image_folder.h"
 #include "engine/loader.h"
 #include "engine/models.h"
@@ -92,14 +93,15 @@ ScheduleSpec schedule_spec(const Experiment& e, long long steps_per_epoch) {
 }
 
 AppliedSchedule apply_schedule(torch::optim::Optimizer& optimizer, const Schedule& schedule,
-                               long long step) {
+                               long long step, const std::vector<double>& lr_factors) {
     auto& groups = optimizer.param_groups();
     if (groups.empty()) {
         throw std::logic_error("apply_schedule: the optimizer has no parameter group");
     }
     const double lr = schedule.lr(step);
-    for (auto& group : groups) {
-        group.options().set_lr(lr);
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        auto& group = groups[i];
+        group.options().set_lr(i < lr_factors.size() ? lr * lr_factors[i] : lr);
         if (schedule.has_momentum()) {
             set_group_momentum(group.options(), schedule.momentum(step));
         }
@@ -310,6 +312,8 @@ private:
     void resume_folder();
     void prepare_schedule();
     bool train_epoch(int epoch);
+    /// Gradual unfreezing: the parameters that train in `epoch`, with a message when it changes.
+    void unfreeze_for(int epoch);
     bool finish_epoch(int epoch, Clock::time_point epoch_start, double train_seconds);
     void open_tensorboard(long long resume_step);
     void report_decode_failures();
@@ -368,6 +372,7 @@ private:
 bool Run::train_epoch(int epoch) {
     Classifier& model = *s_.model;
     Loader& loader = *s_.train_loader;
+    unfreeze_for(epoch);
     model.train();
     // A run resumed from a checkpoint in the middle of this epoch starts at its next batch.
     const bool mid_epoch = progress_.epoch_batches > 0;
@@ -425,7 +430,8 @@ bool Run::train_epoch(int epoch) {
         in_group = 0;
 
         const long long step = progress_.step;
-        const AppliedSchedule applied = apply_schedule(*s_.optimizer, *schedule_, step);
+        const AppliedSchedule applied =
+            apply_schedule(*s_.optimizer, *schedule_, step, s_.lr_factors);
         s_.optimizer->step();
         progress_.last_lr = applied.lr;
         epoch_loss_sum_ += group_loss;
@@ -467,6 +473,16 @@ bool Run::train_epoch(int epoch) {
         }
     }
     return !cancel_;
+}
+
+void Run::unfreeze_for(int epoch) {
+    const ModelConfig& m = e_.model;
+    const std::int64_t trainable = set_trainable(*s_.model, m, epoch);
+    if (m.unfreeze_epoch > 0 && epoch + 1 == m.unfreeze_epoch) {
+        obs_.on_message(Level::Info, "epoch " + std::to_string(epoch + 1) +
+                                         ": every layer trains from now on (" +
+                                         std::to_string(trainable) + " parameters)");
+    }
 }
 
 // A checkpoint in the middle of an epoch is due every checkpoint.every_steps optimizer steps
@@ -764,7 +780,13 @@ void Run::close_logs(const RunResult& result) noexcept {
 }
 
 RunResult Run::execute() {
-    s_ = prepare_training(e_, obs_);
+    // A resumed run's weights come from resume.pt, not from model.weights again.
+    Experiment prepared = e_;
+    if (!resume_dir_.empty()) {
+        prepared.model.weights.clear();
+    }
+    s_ = prepare_training(prepared, obs_);
+    s_.experiment.model.weights = e_.model.weights;
     e_ = s_.experiment;
     // One optimizer step per group of grad_accumulation batches: the same count as
     // wb::total_steps(train size, batch_size, epochs, grad_accumulation, drop_last).
