@@ -13,15 +13,16 @@ class QTimer;
 
 namespace wb::ui {
 
+class FineTuneForm;
 class ScheduleForm;
 class TensorBoardForm;
 class SchedulePreview;
 
 /// The model and its hyperparameters, as a form over wb::Experiment: architecture,
-/// preprocessing and augmentation, optimizer, learning-rate schedule, epochs, batch size, seed
-/// and TensorBoard logging, with a preview of the planned learning-rate and momentum curves.
-/// Fields the form does not show are kept from the last experiment given to it, so
-/// `setExperiment(e)` then `experiment()` gives back `e`.
+/// pretrained weights and fine-tuning, preprocessing and augmentation, optimizer, learning-rate
+/// schedule, epochs, batch size, seed and TensorBoard logging, with a preview of the planned
+/// learning-rate and momentum curves. Fields the form does not show are kept from the last
+/// experiment given to it, so `setExperiment(e)` then `experiment()` gives back `e`.
 class ModelPanel : public QWidget {
     Q_OBJECT
 public:
@@ -39,6 +40,8 @@ public:
     /// Images in the training split of the scanned dataset (0: none scanned yet), which the
     /// preview needs for the number of iterations per epoch.
     void setTrainingSetSize(long long images);
+    /// Classes of the scanned dataset (0: none scanned yet), for the parameter counts.
+    void setClassCount(int classes);
     /// Recomputes the preview now instead of after the coalescing delay.
     void updatePreviewNow();
 
@@ -49,6 +52,10 @@ public:
     QSpinBox* batchSizeSpin() const { return m_batchSize; }
     QSpinBox* accumulationSpin() const { return m_accumulation; }
     ScheduleForm* scheduleForm() const { return m_scheduleForm; }
+    FineTuneForm* fineTuneForm() const { return m_fineTuneForm; }
+    QSpinBox* imageSizeSpin() const { return m_imageSize; }
+    QComboBox* channelsCombo() const { return m_channels; }
+    QComboBox* normalizeCombo() const { return m_normalize; }
     TensorBoardForm* tensorBoardForm() const { return m_tensorBoardForm; }
     SchedulePreview* schedulePreview() const { return m_preview; }
 
@@ -58,12 +65,17 @@ signals:
 
 private:
     void updateEnabledFields();
+    void updateModelShape();
+    /// Puts the preprocessing that the weights at `path` come with into the form.
+    void applyPretrainedPreprocessing(const QString& path);
     void schedulePreviewUpdate();
     static void selectText(QComboBox* combo, const QString& text);
 
     wb::Experiment m_base;
     QWidget* m_form = nullptr;
     QComboBox* m_arch = nullptr;
+    FineTuneForm* m_fineTuneForm = nullptr;
+    int m_classes = 0;
     QSpinBox* m_imageSize = nullptr;
     QComboBox* m_channels = nullptr;
     QComboBox* m_normalize = nullptr;
