@@ -749,8 +749,8 @@ bool Experiment::operator==(const Experiment& other) const {
 }
 
 const std::vector<std::string>& available_models() {
-    static const std::vector<std::string> models = {"small_cnn", "resnet18", "resnet34", "resnet50",
-                                                    "vgg16_bn"};
+    static const std::vector<std::string> models = {"small_cnn", "resnet18", "resnet34",
+                                                    "resnet50",  "vgg16_bn", "torchscript"};
     return models;
 }
 

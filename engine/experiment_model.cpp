@@ -25,6 +25,17 @@ void check_model(const Experiment& e, const Fail& fail) {
     const ModelConfig& m = e.model;
     check_one_of(fail, "model.arch", m.arch, available_models(), "architecture");
     check_one_of(fail, "model.finetune", m.finetune, finetune_modes(), "fine-tuning mode");
+    if (m.arch == "torchscript" && m.weights.empty()) {
+        fail({"model.arch"},
+             "model.arch: torchscript needs model.weights, the TorchScript "
+             "archive (torch.jit.script(model).save(path)) to train");
+    }
+    if (m.arch == "torchscript" && m.finetune == "last_stages") {
+        fail({"model.finetune"},
+             "model.finetune: last_stages needs one of the built-in "
+             "architectures, whose stages are known; a TorchScript model "
+             "trains all or its head");
+    }
     check_at_least(fail, "model.stages", m.stages, 1);
     const int backbone = static_cast<int>(model_stages(m.arch).size()) - 1;
     if (m.finetune == "last_stages" && backbone > 0 && m.stages > backbone) {

@@ -13,6 +13,7 @@
 #include "engine/pretrained.h"
 #include "engine/run_folder.h"
 #include "engine/state_dict.h"
+#include "engine/torchscript_model.h"
 
 namespace fs = std::filesystem;
 
@@ -38,6 +39,9 @@ std::vector<std::string> read_classes(const fs::path& file) {
 std::string python_lines(const std::string& arch, int classes, int channels) {
     if (arch == "small_cnn") {
         return {};
+    }
+    if (arch == "torchscript") {
+        return "import torch\nmodel = torch.jit.load('model.pt')\nmodel.eval()\n";
     }
     std::string text = "import torch, torchvision\nmodel = torchvision.models." + arch +
                        "(num_classes=" + std::to_string(classes) + ")\n";
@@ -76,7 +80,8 @@ std::vector<std::string> export_run(const std::string& run_dir, const std::strin
         throw DataError(weights.string() + ": no such checkpoint");
     }
     const Preprocessing& p = e.preprocessing;
-    ModelSpec spec{e.model.arch, static_cast<int>(classes.size()), p.channels};
+    ModelSpec spec{e.model.arch, static_cast<int>(classes.size()), p.channels,
+                   e.model.arch == "torchscript" ? e.model.weights : std::string()};
     auto model = make_model(spec);
     try {
         load_state_dict(*model, read_weights(weights.string()));
@@ -120,7 +125,16 @@ std::vector<std::string> export_run(const std::string& run_dir, const std::strin
     const fs::path json_out = fs::path(out_dir) / "model.json";
     write_file(weights_out, std::string(bytes.begin(), bytes.end()));
     write_file(json_out, info.dump(2) + "\n");
-    return {weights_out.string(), json_out.string()};
+    std::vector<std::string> written{weights_out.string(), json_out.string()};
+    const fs::path script_out = fs::path(out_dir) / "model.pt";
+    try {
+        if (save_torchscript(*model, script_out.string())) {
+            written.push_back(script_out.string());
+        }
+    } catch (const c10::Error& error) {
+        throw DataError(write_failure(script_out.string(), error.what_without_backtrace()));
+    }
+    return written;
 }
 
 }  // namespace wb

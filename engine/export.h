@@ -15,7 +15,9 @@ namespace wb {
 ///   the workbench reads it back as model.weights too;
 /// - model.json: architecture, number of classes, input channels, the class names in output
 ///   order, the preprocessing (size, channels, mean and std after scaling pixels to [0, 1]),
-///   and the Python lines that build and load the model.
+///   and the Python lines that build and load the model;
+/// - model.pt, for a model that came in as TorchScript (model.arch "torchscript"): the module
+///   with the new head and the trained weights, for torch.jit.load.
 /// Returns the paths written. Throws DataError naming the file that is missing or unreadable.
 std::vector<std::string> export_run(const std::string& run_dir, const std::string& out_dir,
                                     const std::string& checkpoint = "best.pt");

@@ -10,8 +10,16 @@
 
 namespace wb {
 
+std::vector<Stage> stages_of(const Classifier& model, const std::string& arch) {
+    auto stages = model_stages(arch);
+    if (stages.empty() && !model.head_prefix().empty()) {
+        stages.push_back({model.head_prefix()});
+    }
+    return stages;
+}
+
 ParameterGroups split_parameters(const Classifier& model, const std::string& arch) {
-    const auto stages = model_stages(arch);
+    const auto stages = stages_of(model, arch);
     ParameterGroups groups;
     for (const auto& item : model.named_parameters(/*recurse=*/true)) {
         const bool head = !stages.empty() && in_stage(item.key(), stages.back());
@@ -20,12 +28,12 @@ ParameterGroups split_parameters(const Classifier& model, const std::string& arc
     return groups;
 }
 
-bool trains_in_epoch(const std::string& name, const ModelConfig& config, int epoch) {
+bool trains_in_epoch(const std::string& name, const ModelConfig& config, int epoch,
+                     const std::vector<Stage>& stages) {
     if (config.finetune == "all" ||
         (config.unfreeze_epoch > 0 && epoch + 1 >= config.unfreeze_epoch)) {
         return true;
     }
-    const auto stages = model_stages(config.arch);
     if (stages.empty()) {
         return true;
     }
@@ -40,9 +48,10 @@ bool trains_in_epoch(const std::string& name, const ModelConfig& config, int epo
 }
 
 std::int64_t set_trainable(Classifier& model, const ModelConfig& config, int epoch) {
+    const auto stages = stages_of(model, config.arch);
     std::int64_t trainable = 0;
     for (auto& item : model.named_parameters(/*recurse=*/true)) {
-        const bool on = trains_in_epoch(item.key(), config, epoch);
+        const bool on = trains_in_epoch(item.key(), config, epoch, stages);
         item.value().requires_grad_(on);
         if (!on) {
             item.value().mutable_grad() = torch::Tensor();
@@ -54,28 +63,33 @@ std::int64_t set_trainable(Classifier& model, const ModelConfig& config, int epo
 }
 
 ParameterCounts count_parameters(const ModelConfig& config, int classes, int channels) {
-    using Sizes = std::vector<std::pair<std::string, std::int64_t>>;
+    struct Sizes {
+        std::vector<std::pair<std::string, std::int64_t>> parameters;
+        std::vector<Stage> stages;
+    };
     static std::mutex mutex;
-    static std::map<std::tuple<std::string, int, int>, Sizes> cache;
-    const auto key = std::make_tuple(config.arch, classes, channels);
+    static std::map<std::tuple<std::string, std::string, int, int>, Sizes> cache;
+    const std::string script = config.arch == "torchscript" ? config.weights : std::string();
+    const auto key = std::make_tuple(config.arch, script, classes, channels);
     std::unique_lock<std::mutex> lock(mutex);
     auto it = cache.find(key);
     if (it == cache.end()) {
         Sizes sizes;
         try {
-            const auto model = make_model({config.arch, classes, channels});
+            const auto model = make_model({config.arch, classes, channels, script});
             for (const auto& item : model->named_parameters(/*recurse=*/true)) {
-                sizes.emplace_back(item.key(), item.value().numel());
+                sizes.parameters.emplace_back(item.key(), item.value().numel());
             }
+            sizes.stages = stages_of(*model, config.arch);
         } catch (const std::exception&) {
             // An unknown architecture or shape: no count.
         }
         it = cache.emplace(key, std::move(sizes)).first;
     }
     ParameterCounts counts;
-    for (const auto& [name, numel] : it->second) {
+    for (const auto& [name, numel] : it->second.parameters) {
         counts.all += numel;
-        if (trains_in_epoch(name, config, 0)) {
+        if (trains_in_epoch(name, config, 0, it->second.stages)) {
             counts.trainable += numel;
         }
     }

@@ -4,6 +4,7 @@
 
 #include "engine/errors.h"
 #include "engine/experiment.h"
+#include "engine/torchscript_model.h"
 
 namespace wb {
 
@@ -22,6 +23,14 @@ std::shared_ptr<Classifier> make_model(const ModelSpec& spec) {
     }
     if (spec.arch == "resnet18") {
         return make_resnet18(spec.in_channels, spec.num_classes);
+    }
+    if (spec.arch == "torchscript") {
+        if (spec.torchscript.empty()) {
+            throw ConfigError("", 0, 0,
+                              "model.arch: torchscript needs model.weights, the TorchScript "
+                              "archive to train");
+        }
+        return make_torchscript_classifier(spec.torchscript, spec.num_classes);
     }
     if (spec.arch == "resnet34") {
         return make_resnet34(spec.in_channels, spec.num_classes);

@@ -29,12 +29,18 @@ public:
     /// both frozen (requires_grad false) stays in eval mode: a fixed feature extractor keeps
     /// its running statistics.
     void train(bool on = true) override;
+    /// Name prefix of the head's parameters ("fc.") for a network that model_stages() does not
+    /// know (a TorchScript module); empty for ours.
+    virtual std::string head_prefix() const { return {}; }
 };
 
 struct ModelSpec {
     std::string arch = "small_cnn";
     int num_classes = 10;
     int in_channels = 1;
+    /// arch "torchscript": the TorchScript archive (engine/torchscript_model.h); its own first
+    /// layer sets the input channels.
+    std::string torchscript;
 };
 
 /// Builds an initialized model; throws ConfigError for an unknown architecture.

@@ -782,7 +782,7 @@ void Run::close_logs(const RunResult& result) noexcept {
 RunResult Run::execute() {
     // A resumed run's weights come from resume.pt, not from model.weights again.
     Experiment prepared = e_;
-    if (!resume_dir_.empty()) {
+    if (!resume_dir_.empty() && e_.model.arch != "torchscript") {
         prepared.model.weights.clear();
     }
     s_ = prepare_training(prepared, obs_);

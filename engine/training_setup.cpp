@@ -107,9 +107,17 @@ void build_model(TrainingSetup& s, Observer& observer) {
     spec.arch = e.model.arch;
     spec.num_classes = static_cast<int>(s.scan.classes.size());
     spec.in_channels = e.preprocessing.channels;
-    s.model = make_model(spec);
-    if (!e.model.weights.empty()) {
-        load_weights(*s.model, e, spec.num_classes, observer);
+    if (e.model.arch == "torchscript") {
+        spec.torchscript = e.model.weights;
+        s.model = make_model(spec);
+        observer.on_message(Level::Info, "TorchScript model from " + e.model.weights + ", head " +
+                                             s.model->head_prefix() + " for " +
+                                             std::to_string(spec.num_classes) + " classes");
+    } else {
+        s.model = make_model(spec);
+        if (!e.model.weights.empty()) {
+            load_weights(*s.model, e, spec.num_classes, observer);
+        }
     }
     s.model->to(s.device);
     s.optimizer = make_model_optimizer(*s.model, e, &s.lr_factors);

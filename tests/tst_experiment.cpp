@@ -529,7 +529,7 @@ void TestExperiment::validateWithoutPosition() {
 void TestExperiment::availableModels() {
     const auto& models = wb::available_models();
     QCOMPARE(models, (std::vector<std::string>{"small_cnn", "resnet18", "resnet34", "resnet50",
-                                               "vgg16_bn"}));
+                                               "vgg16_bn", "torchscript"}));
 }
 
 // ImageNet's preprocessing for a weights file, except for the keys the file sets.
