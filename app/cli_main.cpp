@@ -66,9 +66,13 @@ public:
         if (!lr_find_dir_.empty()) {
             wb::copy_lr_find_files(lr_find_dir_, info.run_dir);
         }
-        std::printf("model %s, %lld parameters, %d epoch%s of %d iterations\n", info.model.c_str(),
-                    info.parameters, info.epochs, info.epochs == 1 ? "" : "s",
-                    info.iterations_per_epoch);
+        const std::string trainable =
+            info.trainable_parameters < info.parameters
+                ? " (" + std::to_string(info.trainable_parameters) + " train)"
+                : std::string();
+        std::printf("model %s, %lld parameters%s, %d epoch%s of %d iterations\n",
+                    info.model.c_str(), info.parameters, trainable.c_str(), info.epochs,
+                    info.epochs == 1 ? "" : "s", info.iterations_per_epoch);
         std::fflush(stdout);
     }
 

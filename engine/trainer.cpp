@@ -807,6 +807,7 @@ RunResult Run::execute() {
     info.run_dir = run_->path();
     info.model = e_.model.arch;
     info.parameters = parameter_count(*s_.model);
+    info.trainable_parameters = parameter_count(*s_.model, /*trainable_only=*/true);
     info.epochs = e_.epochs;
     info.iterations_per_epoch = static_cast<int>(steps_per_epoch_);
     obs_.on_run_started(info);
