@@ -16,6 +16,7 @@
 #include "engine/errors.h"
 #include "engine/evaluation.h"
 #include "engine/experiment.h"
+#include "engine/export.h"
 #include "engine/idx.h"
 #include "engine/image_folder.h"
 #include "engine/lr_find_run.h"
@@ -66,9 +67,13 @@ public:
         if (!lr_find_dir_.empty()) {
             wb::copy_lr_find_files(lr_find_dir_, info.run_dir);
         }
-        std::printf("model %s, %lld parameters, %d epoch%s of %d iterations\n", info.model.c_str(),
-                    info.parameters, info.epochs, info.epochs == 1 ? "" : "s",
-                    info.iterations_per_epoch);
+        const std::string trainable =
+            info.trainable_parameters < info.parameters
+                ? " (" + std::to_string(info.trainable_parameters) + " train)"
+                : std::string();
+        std::printf("model %s, %lld parameters%s, %d epoch%s of %d iterations\n",
+                    info.model.c_str(), info.parameters, trainable.c_str(), info.epochs,
+                    info.epochs == 1 ? "" : "s", info.iterations_per_epoch);
         std::fflush(stdout);
     }
 
@@ -219,6 +224,16 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
     cmd->add_option("-m,--model", f.e.model.arch,
                     "Architecture: small_cnn, resnet18 (at least 8 px) or vgg16_bn (at least "
                     "32 px)");
+    cmd->add_option("--weights", f.e.model.weights,
+                    "Pretrained weights: a .pt file (TorchScript, plain-dict state dict, "
+                    "checkpoint) or a run folder; sets their preprocessing unless "
+                    "--image-size, --channels or --normalize say otherwise");
+    cmd->add_option("--finetune", f.e.model.finetune, "all, head or last_stages");
+    cmd->add_option("--stages", f.e.model.stages, "last_stages: backbone stages that train");
+    cmd->add_option("--backbone-lr-factor", f.e.model.backbone_lr_factor,
+                    "Backbone rate / head rate, in (0, 1]");
+    cmd->add_option("--unfreeze-epoch", f.e.model.unfreeze_epoch,
+                    "Every layer trains from this epoch on (head or last_stages)");
     cmd->add_option("--optimizer", f.e.optimizer.type, "sgd, adam or adamw");
     cmd->add_option("--lr", f.e.optimizer.lr, "Learning rate");
     cmd->add_option("--momentum", f.e.optimizer.momentum, "SGD momentum");
@@ -284,6 +299,18 @@ wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
         e.data.cache_mb = g.data.cache_mb;
     if (given("--model"))
         e.model.arch = g.model.arch;
+    if (given("--weights")) {
+        e.model.weights = g.model.weights;
+        e.preprocessing = wb::pretrained_preprocessing(e.model.weights, e.preprocessing);
+    }
+    if (given("--finetune"))
+        e.model.finetune = g.model.finetune;
+    if (given("--stages"))
+        e.model.stages = g.model.stages;
+    if (given("--backbone-lr-factor"))
+        e.model.backbone_lr_factor = g.model.backbone_lr_factor;
+    if (given("--unfreeze-epoch"))
+        e.model.unfreeze_epoch = g.model.unfreeze_epoch;
     if (given("--optimizer"))
         e.optimizer.type = g.optimizer.type;
     if (given("--lr"))
@@ -571,6 +598,19 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 65535));
     // Everything after launch's own options is the command each process runs.
     launch->prefix_command();
+    std::string export_dir, export_out, export_checkpoint = "best.pt";
+    auto* export_cmd = app.add_subcommand(
+        "export",
+        "Write a run's model for Python: weights.pt (a state dict torchvision's model "
+        "of the same name loads) and model.json (classes, preprocessing)");
+    export_cmd->add_option("run_dir", export_dir, "Run folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    export_cmd->add_option("-o,--out", export_out, "Output folder")->required();
+    export_cmd
+        ->add_option("--checkpoint", export_checkpoint,
+                     "Checkpoint in the run folder (best.pt, last.pt) or a path")
+        ->capture_default_str();
 
     std::string scan_dir;
     wb::SplitOptions scan_split;
@@ -622,6 +662,12 @@ int main(int argc, char** argv) {
         }
         if (*evaluate) {
             return run_evaluate(eval_dir, eval_options);
+        }
+        if (*export_cmd) {
+            for (const auto& file : wb::export_run(export_dir, export_out, export_checkpoint)) {
+                std::printf("wrote %s\n", file.c_str());
+            }
+            return 0;
         }
         if (*scan) {
             auto s = wb::scan_image_folder(scan_dir, scan_split);

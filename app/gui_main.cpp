@@ -5,7 +5,9 @@
 // --lr-use SUGGESTION:onecycle|fixed (then pick that suggestion, use it and start training),
 // --work-tab training|lr|evaluation (the right-hand tab shown), --show-run DIR (that run's
 // evaluations on the Evaluation tab), --cell TRUE,PRED (the images of that matrix cell, by
-// class index) and --classify FILE (that image through the run's best.pt) to set the scene.
+// class index), --classify FILE (that image through the run's best.pt), and --arch NAME
+// --weights PATH --finetune MODE (the model form's architecture, pretrained weights with their
+// preprocessing, and fine-tuning mode) to set the scene.
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -83,6 +85,14 @@ struct CommandLine {
                                 QStringLiteral("Classify an image with the shown run's best.pt."),
                                 QStringLiteral("FILE")};
 
+    QCommandLineOption arch{QStringLiteral("arch"), QStringLiteral("Architecture."),
+                            QStringLiteral("NAME")};
+    QCommandLineOption weights{QStringLiteral("weights"),
+                               QStringLiteral("Pretrained weights: a .pt file or a run folder."),
+                               QStringLiteral("PATH")};
+    QCommandLineOption finetune{QStringLiteral("finetune"),
+                                QStringLiteral("all, head or last_stages."),
+                                QStringLiteral("MODE")};
     QCommandLineOption lrFind{QStringLiteral("lr-find"),
                               QStringLiteral("Run the learning-rate range test at start.")};
     QCommandLineOption lrUse{
@@ -105,8 +115,11 @@ struct CommandLine {
         showRun.setFlags(QCommandLineOption::HiddenFromHelp);
         cell.setFlags(QCommandLineOption::HiddenFromHelp);
         classify.setFlags(QCommandLineOption::HiddenFromHelp);
-        parser.addOptions(
-            {tab, schedule, compare, lrFind, lrUse, workTab, showRun, cell, classify});
+        for (QCommandLineOption* option : {&arch, &weights, &finetune}) {
+            option->setFlags(QCommandLineOption::HiddenFromHelp);
+        }
+        parser.addOptions({tab, schedule, compare, lrFind, lrUse, workTab, showRun, cell, classify,
+                           arch, weights, finetune});
     }
 
     /// Answers --help, --version and a wrong command line on the terminal and exits, before
@@ -265,6 +278,25 @@ int main(int argc, char** argv) {
     if (parser.isSet(cli.schedule)) {
         wb::Experiment e = window.experiment();
         e.schedule.policy = parser.value(cli.schedule).toStdString();
+        window.modelPanel()->setExperiment(e);
+    }
+    if (parser.isSet(cli.arch) || parser.isSet(cli.weights) || parser.isSet(cli.finetune)) {
+        wb::Experiment e = window.experiment();
+        if (parser.isSet(cli.arch)) {
+            e.model.arch = parser.value(cli.arch).toStdString();
+        }
+        if (parser.isSet(cli.weights)) {
+            e.model.weights = parser.value(cli.weights).toStdString();
+            try {
+                e.preprocessing = wb::pretrained_preprocessing(e.model.weights, e.preprocessing);
+            } catch (const std::exception& error) {
+                std::fprintf(stderr, "workbench: --weights: %s\n", error.what());
+                return 2;
+            }
+        }
+        if (parser.isSet(cli.finetune)) {
+            e.model.finetune = parser.value(cli.finetune).toStdString();
+        }
         window.modelPanel()->setExperiment(e);
     }
     if (compareCount > 0) {

@@ -128,6 +128,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     });
     connect(m_dataset, &DatasetPanel::scanFinished, this, [this](bool ok) {
         m_model->setTrainingSetSize(ok ? (long long)m_dataset->scan().train.size() : 0);
+        m_model->setClassCount(ok ? int(m_dataset->scan().classes.size()) : 0);
         m_training->setStartBlocked(
             ok ? QString()
                : tr("the dataset folder cannot be used: %1. Choose another one on the Dataset "

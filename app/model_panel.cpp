@@ -16,6 +16,7 @@
 #include <climits>
 #include <cmath>
 
+#include "app/finetune_form.h"
 #include "app/rate_spin_box.h"
 #include "app/run_control_form.h"
 #include "app/schedule_curves.h"
@@ -60,6 +61,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     for (const std::string& name : wb::available_models()) {
         m_arch->addItem(QString::fromStdString(name), QString::fromStdString(name));
     }
+    m_fineTuneForm = new FineTuneForm;
     m_imageSize = makeSpin(8, 1024);
     m_imageSize->setSuffix(tr(" px"));
     m_channels = makeCombo({{tr("1 (gray)"), "1"}, {tr("3 (RGB)"), "3"}});
@@ -102,6 +104,10 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     modelForm->addRow(tr("Channels"), m_channels);
     modelForm->addRow(tr("Normalization"), m_normalize);
 
+    auto* fineTuneBox = new QGroupBox(tr("Pretrained weights and fine-tuning"));
+    auto* fineTuneLayout = new QVBoxLayout(fineTuneBox);
+    fineTuneLayout->addWidget(m_fineTuneForm);
+
     auto* augmentBox = new QGroupBox(tr("Augmentation (training only)"));
     auto* augmentForm = new QFormLayout(augmentBox);
     augmentForm->addRow(m_hflip);
@@ -130,6 +136,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     m_form = new QWidget;
     auto* formLayout = new QVBoxLayout(m_form);
     formLayout->addWidget(modelBox);
+    formLayout->addWidget(fineTuneBox);
     formLayout->addWidget(augmentBox);
     formLayout->addWidget(optimizerBox);
     formLayout->addWidget(scheduleBox);
@@ -174,6 +181,12 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     }
     connect(m_seed, &QLineEdit::textEdited, this, edited);
     connect(m_scheduleForm, &ScheduleForm::edited, this, edited);
+    connect(m_fineTuneForm, &FineTuneForm::edited, this, edited);
+    connect(m_fineTuneForm, &FineTuneForm::weightsChosen, this,
+            &ModelPanel::applyPretrainedPreprocessing);
+    for (QComboBox* combo : {m_arch, m_channels}) {
+        connect(combo, &QComboBox::activated, this, &ModelPanel::updateModelShape);
+    }
     connect(m_tensorBoardForm, &TensorBoardForm::edited, this, edited);
     connect(m_runControl, &RunControlForm::edited, this, edited);
     connect(this, &ModelPanel::experimentEdited, this, &ModelPanel::schedulePreviewUpdate);
@@ -220,6 +233,8 @@ void ModelPanel::setExperiment(const wb::Experiment& experiment) {
     m_seed->setText(QString::number(experiment.seed));
     m_tensorBoardForm->setConfig(experiment.tensorboard);
     m_runControl->setExperiment(experiment);
+    m_fineTuneForm->setConfig(experiment.model);
+    updateModelShape();
     updateEnabledFields();
     schedulePreviewUpdate();
 }
@@ -228,6 +243,7 @@ wb::Experiment ModelPanel::experiment() const {
     wb::Experiment e = m_base;
     wb::Preprocessing& p = e.preprocessing;
     e.model.arch = dataOf(m_arch).toStdString();
+    e.model = m_fineTuneForm->config(e.model);
     p.image_size = m_imageSize->value();
     p.channels = dataOf(m_channels).toInt();
     p.normalize = dataOf(m_normalize).toStdString();
@@ -278,6 +294,37 @@ void ModelPanel::setRunsDir(const QString& dir) {
 void ModelPanel::updateEnabledFields() {
     m_momentum->setEnabled(dataOf(m_optimizer) == QLatin1String("sgd"));
     m_cropPadding->setEnabled(m_randomCrop->isChecked());
+}
+
+void ModelPanel::setClassCount(int classes) {
+    m_classes = std::max(0, classes);
+    updateModelShape();
+}
+
+void ModelPanel::updateModelShape() {
+    // Before a dataset is scanned, the count is for a 10-class head.
+    m_fineTuneForm->setModelShape(dataOf(m_arch), m_classes > 0 ? m_classes : 10,
+                                  dataOf(m_channels).toInt());
+}
+
+void ModelPanel::applyPretrainedPreprocessing(const QString& path) {
+    wb::Preprocessing p;
+    try {
+        p = wb::pretrained_preprocessing(path.toStdString(), experiment().preprocessing);
+    } catch (const std::exception&) {
+        return;  // a run folder with a bad experiment file: the engine names it at start
+    }
+    m_imageSize->setValue(p.image_size);
+    selectText(m_channels, QString::number(p.channels));
+    selectText(m_normalize, QString::fromStdString(p.normalize));
+    if (!p.mean.empty()) {
+        m_base.preprocessing.normalize = p.normalize;
+        m_base.preprocessing.channels = p.channels;
+        m_base.preprocessing.mean = p.mean;
+        m_base.preprocessing.std = p.std;
+    }
+    updateModelShape();
+    emit experimentEdited();
 }
 
 void ModelPanel::setTrainingSetSize(long long images) {

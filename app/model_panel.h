@@ -14,16 +14,18 @@ class QTimer;
 namespace wb::ui {
 
 class RunControlForm;
+class FineTuneForm;
 class ScheduleForm;
 class TensorBoardForm;
 class SchedulePreview;
 
 /// The model and its hyperparameters, as a form over wb::Experiment: architecture,
-/// preprocessing and augmentation, optimizer, learning-rate schedule, epochs, batch size, seed,
-/// device, checkpoints, early stopping and TensorBoard logging, with a preview of the planned
-/// learning-rate and momentum curves.
-/// Fields the form does not show are kept from the last experiment given to it, so
-/// `setExperiment(e)` then `experiment()` gives back `e`.
+/// The model and its hyperparameters, as a form over wb::Experiment: architecture,
+/// pretrained weights and fine-tuning, preprocessing and augmentation, optimizer, learning-rate
+/// schedule, epochs, batch size, seed, device, checkpoints, early stopping and TensorBoard
+/// logging, with a preview of the planned learning-rate and momentum curves. Fields the form
+/// does not show are kept from the last experiment given to it, so `setExperiment(e)` then
+/// `experiment()` gives back `e`.
 class ModelPanel : public QWidget {
     Q_OBJECT
 public:
@@ -41,6 +43,8 @@ public:
     /// Images in the training split of the scanned dataset (0: none scanned yet), which the
     /// preview needs for the number of iterations per epoch.
     void setTrainingSetSize(long long images);
+    /// Classes of the scanned dataset (0: none scanned yet), for the parameter counts.
+    void setClassCount(int classes);
     /// Recomputes the preview now instead of after the coalescing delay.
     void updatePreviewNow();
 
@@ -51,6 +55,10 @@ public:
     QSpinBox* batchSizeSpin() const { return m_batchSize; }
     QSpinBox* accumulationSpin() const { return m_accumulation; }
     ScheduleForm* scheduleForm() const { return m_scheduleForm; }
+    FineTuneForm* fineTuneForm() const { return m_fineTuneForm; }
+    QSpinBox* imageSizeSpin() const { return m_imageSize; }
+    QComboBox* channelsCombo() const { return m_channels; }
+    QComboBox* normalizeCombo() const { return m_normalize; }
     TensorBoardForm* tensorBoardForm() const { return m_tensorBoardForm; }
     RunControlForm* runControlForm() const { return m_runControl; }
     SchedulePreview* schedulePreview() const { return m_preview; }
@@ -61,12 +69,17 @@ signals:
 
 private:
     void updateEnabledFields();
+    void updateModelShape();
+    /// Puts the preprocessing that the weights at `path` come with into the form.
+    void applyPretrainedPreprocessing(const QString& path);
     void schedulePreviewUpdate();
     static void selectText(QComboBox* combo, const QString& text);
 
     wb::Experiment m_base;
     QWidget* m_form = nullptr;
     QComboBox* m_arch = nullptr;
+    FineTuneForm* m_fineTuneForm = nullptr;
+    int m_classes = 0;
     QSpinBox* m_imageSize = nullptr;
     QComboBox* m_channels = nullptr;
     QComboBox* m_normalize = nullptr;

@@ -226,9 +226,14 @@ void TrainingPanel::onRunStarted(const wb::RunInfo& info) {
     m_progress->setValue(0);
     updateProgress(0, -1);
     const QString runName = QDir(QString::fromStdString(info.run_dir)).dirName();
-    m_details->setText(tr("%1 · %2 parameters · run %3")
+    const QString trainable =
+        info.trainable_parameters < info.parameters
+            ? tr(" (%1 train)").arg(QLocale().toString(info.trainable_parameters))
+            : QString();
+    m_details->setText(tr("%1 · %2 parameters%3 · run %4")
                            .arg(QString::fromStdString(info.model))
                            .arg(QLocale().toString(info.parameters))
+                           .arg(trainable)
                            .arg(runName));
     m_details->setToolTip(QString::fromStdString(info.run_dir));
     showHeadline(tr("Epoch 1/%1 starting…").arg(info.epochs));

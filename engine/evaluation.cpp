@@ -160,6 +160,9 @@ EvaluationReport evaluate_checkpoint(const std::string& run_dir, const Evaluatio
                                                 "the CPU");
         e.device = "cpu";
     }
+    if (e.model.arch != "torchscript") {
+        e.model.weights.clear();  // the checkpoint's weights replace them
+    }
     const TrainingSetup s = prepare_training(e, observer);
     if (s.scan.classes != run_classes) {
         throw DataError(s.experiment.data.root + ": the classes (" + joined(s.scan.classes) +

@@ -105,7 +105,7 @@ const std::map<std::string, std::vector<std::string>> kSectionKeys = {
     {"data",
      {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb",
       "verify_decode"}},
-    {"model", {"arch"}},
+    {"model", model_keys()},
     {"preprocessing",
      {"image_size", "resize", "random_crop", "crop_padding", "hflip", "channels", "normalize",
       "mean", "std"}},
@@ -368,7 +368,14 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                  }),
          section("model",
                  [&](const YAML::Node& n) {
-                     p.read_map(n, "model", {p.field("model", "arch", &e.model.arch)});
+                     const std::string s = "model";
+                     ModelConfig& m = e.model;
+                     p.read_map(
+                         n, s,
+                         {p.field(s, "arch", &m.arch), p.field(s, "weights", &m.weights),
+                          p.field(s, "finetune", &m.finetune), p.field(s, "stages", &m.stages),
+                          p.field(s, "backbone_lr_factor", &m.backbone_lr_factor),
+                          p.field(s, "unfreeze_epoch", &m.unfreeze_epoch)});
                  }),
          section("preprocessing",
                  [&](const YAML::Node& n) {
@@ -458,6 +465,32 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
          p.field("", "threads", &e.threads), p.field("", "device", &e.device),
          p.field("", "runs_dir", &e.runs_dir)});
     return e;
+}
+
+// With pretrained weights, the preprocessing keys the file leaves out take the weights' values
+// (pretrained_preprocessing()): the size as a pair (image_size, resize), the normalization as
+// a triple (normalize, mean, std), and channels alone.
+void apply_pretrained_defaults(Experiment* e, const std::map<std::string, Position>& given) {
+    if (e->model.weights.empty()) {
+        return;
+    }
+    const auto has = [&given](const char* key) {
+        return given.count(std::string("preprocessing.") + key) > 0;
+    };
+    const Preprocessing pre = pretrained_preprocessing(e->model.weights, e->preprocessing);
+    Preprocessing& p = e->preprocessing;
+    if (!has("image_size") && !has("resize")) {
+        p.image_size = pre.image_size;
+        p.resize = pre.resize;
+    }
+    if (!has("channels")) {
+        p.channels = pre.channels;
+    }
+    if (!has("normalize") && !has("mean") && !has("std")) {
+        p.normalize = pre.normalize;
+        p.mean = pre.mean;
+        p.std = pre.std;
+    }
 }
 
 }  // namespace
@@ -578,7 +611,7 @@ void check_experiment(const Experiment& e, const Fail& fail) {
         fail({"name"}, "name must not be empty");
     }
     check_data(e.data, fail);
-    check_one_of(fail, "model.arch", e.model.arch, available_models(), "architecture");
+    check_model(e, fail);
     check_preprocessing(e.preprocessing, fail);
     check_optimizer(e.optimizer, fail);
     check_schedule(e, fail);
@@ -673,6 +706,10 @@ bool Experiment::operator==(const Experiment& other) const {
         return std::tie(d.root, d.val_fraction, d.test_fraction, d.split_seed, d.workers,
                         d.cache_mb, d.verify_decode);
     };
+    const auto tie_model = [](const ModelConfig& m) {
+        return std::tie(m.arch, m.weights, m.finetune, m.stages, m.backbone_lr_factor,
+                        m.unfreeze_epoch);
+    };
     const auto tie_pre = [](const Preprocessing& p) {
         return std::tie(p.image_size, p.resize, p.random_crop, p.crop_padding, p.hflip, p.channels,
                         p.normalize, p.mean, p.std);
@@ -695,7 +732,7 @@ bool Experiment::operator==(const Experiment& other) const {
                         t.embedding_images, t.text, t.hparams);
     };
     return name == other.name && tie_tb(tensorboard) == tie_tb(other.tensorboard) &&
-           tie_data(data) == tie_data(other.data) && model.arch == other.model.arch &&
+           tie_data(data) == tie_data(other.data) && tie_model(model) == tie_model(other.model) &&
            tie_pre(preprocessing) == tie_pre(other.preprocessing) &&
            tie_opt(optimizer) == tie_opt(other.optimizer) &&
            tie_schedule(schedule) == tie_schedule(other.schedule) && epochs == other.epochs &&
@@ -712,14 +749,15 @@ bool Experiment::operator==(const Experiment& other) const {
 }
 
 const std::vector<std::string>& available_models() {
-    static const std::vector<std::string> models = {"small_cnn", "resnet18", "vgg16_bn"};
+    static const std::vector<std::string> models = {"small_cnn", "resnet18", "resnet34",
+                                                    "resnet50",  "vgg16_bn", "torchscript"};
     return models;
 }
 
 int min_image_size(const std::string& arch) {
     // Five halvings leave VGG's features 1 pixel wide at 32; the small CNN pools twice.
     static const std::map<std::string, int> sizes = {
-        {"small_cnn", 4}, {"resnet18", 8}, {"vgg16_bn", 32}};
+        {"small_cnn", 4}, {"resnet18", 8}, {"resnet34", 8}, {"resnet50", 8}, {"vgg16_bn", 32}};
     auto it = sizes.find(arch);
     return it == sizes.end() ? 1 : it->second;
 }
@@ -737,7 +775,8 @@ Experiment parse_experiment(const std::string& yaml_text, const std::string& sou
         parser.fail(root, "expected a mapping of settings (key: value) at the top level, got " +
                               kind_of(root));
     }
-    const Experiment experiment = read_experiment(parser, root);
+    Experiment experiment = read_experiment(parser, root);
+    apply_pretrained_defaults(&experiment, parser.positions());
     check_experiment(experiment,
                      [&parser](const std::vector<std::string>& paths, const std::string& message) {
                          Position where;
@@ -791,8 +830,7 @@ std::string to_yaml(const Experiment& e) {
     w.key("cache_mb", std::to_string(d.cache_mb), 2, "MiB of decoded images kept in memory");
     w.key("verify_decode", yaml_bool(d.verify_decode), 2);
 
-    w.section("model");
-    w.key("arch", yaml_string(e.model.arch), 2, join(available_models()));
+    write_model(w, e.model);
 
     const Preprocessing& p = e.preprocessing;
     w.section("preprocessing");

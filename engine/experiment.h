@@ -22,9 +22,27 @@ struct DataConfig {
     bool verify_decode = true;
 };
 
+/// The network, where its first weights come from, and which of its parts train.
 struct ModelConfig {
     /// One of available_models().
     std::string arch = "small_cnn";
+    /// Empty: random initialization. Otherwise pretrained weights mapped onto `arch` by name
+    /// (engine/pretrained.h): a TorchScript archive (torch.jit.script or torch.jit.trace of a
+    /// torchvision model), a state dict saved as a plain dict, one of our checkpoints or
+    /// exports, or a run folder (its best.pt). The last linear layer is new when the number of
+    /// classes differs.
+    std::string weights;
+    /// "all" (every layer trains), "head" (only the last linear layer; the rest is a fixed
+    /// feature extractor with its batch norm in eval mode) or "last_stages" (the head and the
+    /// last `stages` stages of the backbone, see model_stages()).
+    std::string finetune = "all";
+    int stages = 1;  ///< "last_stages": backbone stages that train, >= 1
+    /// Rate of the backbone's parameters relative to the head's, in (0, 1]; every schedule
+    /// keeps the ratio.
+    double backbone_lr_factor = 1.0;
+    /// Gradual unfreezing: with "head" or "last_stages", every layer trains from this epoch on
+    /// (1-based); 0 never.
+    int unfreeze_epoch = 0;
 };
 
 struct OptimizerConfig {
@@ -167,6 +185,12 @@ Experiment parse_experiment(const std::string& yaml_text, const std::string& sou
 Experiment load_experiment(const std::string& path);
 std::string to_yaml(const Experiment& experiment);
 void save_experiment(const Experiment& experiment, const std::string& path);
+
+/// The preprocessing that weights for model.weights come with: a run folder's own (from its
+/// experiment.yaml, normalization statistics included), else ImageNet's (224x224, three
+/// channels, ImageNet mean and std). Augmentation settings are kept from `defaults`. Throws
+/// ConfigError for a run folder with a bad experiment file.
+Preprocessing pretrained_preprocessing(const std::string& weights, Preprocessing defaults = {});
 
 /// Checks every value and the combinations (fractions below 1 together, one mean and std per
 /// channel, ...); throws ConfigError with line 0. parse_experiment() runs the same checks and

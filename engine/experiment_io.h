@@ -1,7 +1,7 @@
 #pragma once
 
 // Helpers shared by the experiment file's reader, writer and checks (experiment.cpp and
-// experiment_schedule.cpp). Internal to wb_config: nothing outside the engine includes it.
+// experiment_*.cpp). Internal to wb_config: nothing outside the engine includes it.
 
 #include <charconv>
 #include <functional>
@@ -86,6 +86,13 @@ void write_schedule(Writer& writer, const ScheduleConfig& schedule);
 const std::vector<std::string>& lr_finder_keys();
 void check_lr_finder(const LrFinderConfig& config, const Fail& fail);
 void write_lr_finder(Writer& writer, const LrFinderConfig& config);
+
+/// The keys of the 'model' section, in the order they are written.
+const std::vector<std::string>& model_keys();
+/// The allowed values of model.finetune.
+const std::vector<std::string>& finetune_modes();
+void check_model(const Experiment& experiment, const Fail& fail);
+void write_model(Writer& writer, const ModelConfig& model);
 
 /// The keys of the 'tensorboard' section, in the order they are written.
 const std::vector<std::string>& tensorboard_keys();

@@ -103,7 +103,8 @@ LrFindReport find_learning_rate(const Experiment& experiment, Observer& observer
     try {
         TrainingSetup s = prepare_training(experiment, observer);
         const Experiment& e = s.experiment;
-        const LrFinderOptions options = lr_finder_options(e);
+        LrFinderOptions options = lr_finder_options(e);
+        options.lr_factors = s.lr_factors;
         const bool val_mode = e.lr_finder.loss == "val";
         if (val_mode && s.scan.val.empty()) {
             throw ConfigError("", 0, 0,

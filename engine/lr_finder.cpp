@@ -405,8 +405,10 @@ LrFinderResult run_steps(Classifier& model, torch::optim::Optimizer& optimizer, 
             recorder.stop("cancelled");
             break;
         }
-        for (auto& group : optimizer.param_groups()) {
-            group.options().set_lr(lrs[i]);
+        auto& groups = optimizer.param_groups();
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            const auto& factors = options.lr_factors;
+            groups[g].options().set_lr(g < factors.size() ? lrs[i] * factors[g] : lrs[i]);
         }
         optimizer.zero_grad();
         double train_loss = 0;

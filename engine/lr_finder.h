@@ -37,6 +37,9 @@ struct LrFinderOptions {
     /// Validation-loss mode (range_test() given a validation loader): the first `val_batches`
     /// batches of that loader, fixed for the whole test, evaluated after each step.
     int val_batches = 4;
+    /// Rate of each parameter group relative to the tested rate (a backbone trained slower
+    /// than the head); 1 for a group without an entry.
+    std::vector<double> lr_factors;
 };
 
 /// One recorded step. `smoothed` is NaN where `loss` is not finite.

@@ -22,14 +22,25 @@ public:
     virtual torch::Tensor features(torch::Tensor x) = 0;
     /// The last linear layer: features [B, feature_size()] to logits [B, num_classes].
     virtual torch::Tensor classify(torch::Tensor features) = 0;
-    /// Width D of features(): 3136 for small_cnn, 512 for resnet18, 4096 for vgg16_bn.
+    /// Width D of features(): 3136 for small_cnn, 512 for resnet18 and resnet34, 2048 for
+    /// resnet50, 4096 for vgg16_bn.
     virtual std::int64_t feature_size() const = 0;
+    /// Training or evaluation mode, except that a batch norm layer whose weight and bias are
+    /// both frozen (requires_grad false) stays in eval mode: a fixed feature extractor keeps
+    /// its running statistics.
+    void train(bool on = true) override;
+    /// Name prefix of the head's parameters ("fc.") for a network that model_stages() does not
+    /// know (a TorchScript module); empty for ours.
+    virtual std::string head_prefix() const { return {}; }
 };
 
 struct ModelSpec {
     std::string arch = "small_cnn";
     int num_classes = 10;
     int in_channels = 1;
+    /// arch "torchscript": the TorchScript archive (engine/torchscript_model.h); its own first
+    /// layer sets the input channels.
+    std::string torchscript;
 };
 
 /// Builds an initialized model; throws ConfigError for an unknown architecture.
@@ -44,6 +55,9 @@ std::shared_ptr<Classifier> make_small_cnn(int in_channels, int num_classes);
 /// torchvision.models.resnet18 with `in_channels` inputs to conv1; any size (32x32 and up makes
 /// sense: the last feature map is 1/32 of the input).
 std::shared_ptr<Classifier> make_resnet18(int in_channels, int num_classes);
+/// torchvision.models.resnet34 (basic blocks) and resnet50 (bottlenecks, stride on the 3x3).
+std::shared_ptr<Classifier> make_resnet34(int in_channels, int num_classes);
+std::shared_ptr<Classifier> make_resnet50(int in_channels, int num_classes);
 /// torchvision.models.vgg16_bn with `in_channels` inputs; any size from 32x32 up.
 std::shared_ptr<Classifier> make_vgg16_bn(int in_channels, int num_classes);
 

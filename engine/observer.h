@@ -23,6 +23,7 @@ struct RunInfo {
     std::string run_dir;
     std::string model;
     long long parameters = 0;
+    long long trainable_parameters = 0;  ///< of those, the ones that train in the first epoch
     int epochs = 0;
     int iterations_per_epoch = 0;
 };

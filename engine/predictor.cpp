@@ -51,6 +51,9 @@ Predictor::Predictor(const std::string& run_dir, const std::string& checkpoint)
     spec.arch = m_impl->experiment.model.arch;
     spec.num_classes = static_cast<int>(m_impl->classes.size());
     spec.in_channels = m_impl->experiment.preprocessing.channels;
+    if (spec.arch == "torchscript") {
+        spec.torchscript = m_impl->experiment.model.weights;
+    }
     m_impl->model = make_model(spec);
     try {
         torch::serialize::InputArchive archive;

@@ -3,6 +3,8 @@
 // How the trainer drives the optimizer from a Schedule. Internal to wb_train; a header of its
 // own so that the tests can check what the optimizer really receives.
 
+#include <vector>
+
 #include "engine/experiment.h"
 #include "engine/schedule.h"
 
@@ -24,10 +26,11 @@ struct AppliedSchedule {
     double momentum = 0;
 };
 
-/// Sets the rate of `step` on every parameter group and, when the schedule has a momentum,
-/// SGD's momentum or Adam's and AdamW's beta1 (beta2 kept). Call before optimizer.step().
-/// Throws std::logic_error for a momentum schedule on another kind of optimizer.
+/// Sets the rate of `step` on every parameter group, times the group's `lr_factors` entry (1
+/// where there is none), and, when the schedule has a momentum, SGD's momentum or Adam's and
+/// AdamW's beta1 (beta2 kept). Call before optimizer.step(). Throws std::logic_error for a
+/// momentum schedule on another kind of optimizer.
 AppliedSchedule apply_schedule(torch::optim::Optimizer& optimizer, const Schedule& schedule,
-                               long long step);
+                               long long step, const std::vector<double>& lr_factors = {});
 
 }  // namespace wb

@@ -24,6 +24,7 @@
 #include "engine/distributed.h"
 #include "engine/errors.h"
 #include "engine/evaluation.h"
+#include "engine/finetune.h"
 #include "engine/grad_scaler.h"
 #include "engine/image_folder.h"
 #include "engine/loader.h"
@@ -138,14 +139,15 @@ ScheduleSpec schedule_spec(const Experiment& e, long long steps_per_epoch) {
 }
 
 AppliedSchedule apply_schedule(torch::optim::Optimizer& optimizer, const Schedule& schedule,
-                               long long step) {
+                               long long step, const std::vector<double>& lr_factors) {
     auto& groups = optimizer.param_groups();
     if (groups.empty()) {
         throw std::logic_error("apply_schedule: the optimizer has no parameter group");
     }
     const double lr = schedule.lr(step);
-    for (auto& group : groups) {
-        group.options().set_lr(lr);
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        auto& group = groups[i];
+        group.options().set_lr(i < lr_factors.size() ? lr * lr_factors[i] : lr);
         if (schedule.has_momentum()) {
             set_group_momentum(group.options(), schedule.momentum(step));
         }
@@ -344,6 +346,8 @@ private:
     void resume_folder();
     void prepare_schedule();
     bool train_epoch(int epoch);
+    /// Gradual unfreezing: the parameters that train in `epoch`, with a message when it changes.
+    void unfreeze_for(int epoch);
     bool finish_epoch(int epoch, Clock::time_point epoch_start, double train_seconds);
     /// finish_epoch() in a single process. In a data-parallel run rank 0's batch-norm
     /// statistics go to every rank first, rank 0 alone validates and writes, and the ranks
@@ -424,6 +428,7 @@ private:
 bool Run::train_epoch(int epoch) {
     Classifier& model = *s_.model;
     Loader& loader = *s_.train_loader;
+    unfreeze_for(epoch);
     model.train();
     // A run resumed from a checkpoint in the middle of this epoch starts at its next batch.
     const bool mid_epoch = progress_.epoch_batches > 0;
@@ -507,7 +512,8 @@ bool Run::train_epoch(int epoch) {
         }
 
         const long long step = progress_.step;
-        const AppliedSchedule applied = apply_schedule(*s_.optimizer, *schedule_, step);
+        const AppliedSchedule applied =
+            apply_schedule(*s_.optimizer, *schedule_, step, s_.lr_factors);
         // Mixed precision: a step whose gradients overflowed is skipped and lowers the scale.
         if (!scaler_ || scaler_->unscale(params_)) {
             s_.optimizer->step();
@@ -566,6 +572,16 @@ TrainingError Run::diverged(double loss, int epoch, int iteration) const {
                          ", iteration " + std::to_string(iteration + 1) +
                          (dist_ ? " (in at least one process)" : "") +
                          "; the learning rate is probably too high. " + last_good_checkpoint());
+}
+
+void Run::unfreeze_for(int epoch) {
+    const ModelConfig& m = e_.model;
+    const std::int64_t trainable = set_trainable(*s_.model, m, epoch);
+    if (m.unfreeze_epoch > 0 && epoch + 1 == m.unfreeze_epoch) {
+        obs_->on_message(Level::Info, "epoch " + std::to_string(epoch + 1) +
+                                          ": every layer trains from now on (" +
+                                          std::to_string(trainable) + " parameters)");
+    }
 }
 
 // A checkpoint in the middle of an epoch is due every checkpoint.every_steps optimizer steps
@@ -908,7 +924,14 @@ void Run::close_logs(const RunResult& result) noexcept {
 
 RunResult Run::execute() {
     join_group();
-    s_ = prepare_training(e_, *obs_, dist_ ? Shard{dist_->rank(), dist_->world_size()} : Shard{});
+    // A resumed run's weights come from resume.pt, not from model.weights again.
+    Experiment prepared = e_;
+    if (!resume_dir_.empty() && e_.model.arch != "torchscript") {
+        prepared.model.weights.clear();
+    }
+    s_ = prepare_training(prepared, *obs_,
+                          dist_ ? Shard{dist_->rank(), dist_->world_size()} : Shard{});
+    s_.experiment.model.weights = e_.model.weights;
     if (dist_ && e_.threads == 0) {
         // The processes on this machine share its cores.
         set_threads(std::max(
@@ -947,6 +970,7 @@ RunResult Run::execute() {
     info.run_dir = run_ ? run_->path() : "";
     info.model = e_.model.arch;
     info.parameters = parameter_count(*s_.model);
+    info.trainable_parameters = parameter_count(*s_.model, /*trainable_only=*/true);
     info.epochs = e_.epochs;
     info.iterations_per_epoch = static_cast<int>(steps_per_epoch_);
     obs_->on_run_started(info);

@@ -6,6 +6,8 @@
 
 #include "engine/devices.h"
 #include "engine/errors.h"
+#include "engine/finetune.h"
+#include "engine/pretrained.h"
 #include "engine/trainer.h"
 #include "engine/transforms.h"
 
@@ -71,6 +73,23 @@ void scan_data(TrainingSetup& s, Observer& observer) {
     resolve_normalization(&e.preprocessing, scan.train);
 }
 
+// Pretrained weights onto the fresh model; a new head when the number of classes differs.
+void load_weights(Classifier& model, const Experiment& e, int classes, Observer& observer) {
+    const std::string& path = e.model.weights;
+    StateDictReport report;
+    try {
+        report = load_pretrained(model, e.model.arch, read_weights(path), path);
+    } catch (const StateDictError& error) {
+        throw ConfigError("", 0, 0, std::string("model.weights: ") + error.what());
+    }
+    std::string text =
+        "pretrained weights: " + std::to_string(report.loaded) + " tensors from " + path + "; ";
+    text += report.mismatched.empty() ? "the head is pretrained too"
+                                      : "a new head for " + std::to_string(classes) + " classes (" +
+                                            report.mismatched.front() + ")";
+    observer.on_message(Level::Info, text);
+}
+
 void build_model(TrainingSetup& s, Observer& observer) {
     const Experiment& e = s.experiment;
     s.device = torch::Device(resolve_device(e.device));
@@ -88,9 +107,20 @@ void build_model(TrainingSetup& s, Observer& observer) {
     spec.arch = e.model.arch;
     spec.num_classes = static_cast<int>(s.scan.classes.size());
     spec.in_channels = e.preprocessing.channels;
-    s.model = make_model(spec);
+    if (e.model.arch == "torchscript") {
+        spec.torchscript = e.model.weights;
+        s.model = make_model(spec);
+        observer.on_message(Level::Info, "TorchScript model from " + e.model.weights + ", head " +
+                                             s.model->head_prefix() + " for " +
+                                             std::to_string(spec.num_classes) + " classes");
+    } else {
+        s.model = make_model(spec);
+        if (!e.model.weights.empty()) {
+            load_weights(*s.model, e, spec.num_classes, observer);
+        }
+    }
     s.model->to(s.device);
-    s.optimizer = make_optimizer(e.optimizer, s.model->parameters());
+    s.optimizer = make_model_optimizer(*s.model, e, &s.lr_factors);
 }
 
 void make_loaders(TrainingSetup& s, Observer& observer, Shard shard) {
@@ -165,6 +195,26 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c
                                                                  .weight_decay(c.weight_decay));
     }
     throw ConfigError("", 0, 0, "optimizer.type: unknown optimizer '" + c.type + "'");
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_model_optimizer(Classifier& model,
+                                                              const Experiment& e,
+                                                              std::vector<double>* lr_factors) {
+    set_trainable(model, e.model, 0);
+    // Every parameter is in the optimizer, frozen ones too: they have no gradient, which the
+    // optimizers skip, until gradual unfreezing gives them one.
+    if (e.model.backbone_lr_factor == 1.0) {
+        *lr_factors = {1.0};
+        return make_optimizer(e.optimizer, model.parameters());
+    }
+    ParameterGroups groups = split_parameters(model, e.model.arch);
+    auto optimizer = make_optimizer(e.optimizer, groups.head);
+    auto options = optimizer->defaults().clone();
+    options->set_lr(e.optimizer.lr * e.model.backbone_lr_factor);
+    optimizer->add_param_group(
+        torch::optim::OptimizerParamGroup(std::move(groups.backbone), std::move(options)));
+    *lr_factors = {1.0, e.model.backbone_lr_factor};
+    return optimizer;
 }
 
 std::string absolute_path(const std::string& path) {

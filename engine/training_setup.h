@@ -26,6 +26,9 @@ struct TrainingSetup {
     torch::Device device{torch::kCPU};
     std::shared_ptr<Classifier> model;
     std::unique_ptr<torch::optim::Optimizer> optimizer;
+    /// Rate of each parameter group relative to the schedule's: {1} for one group, {1,
+    /// model.backbone_lr_factor} for the head and the backbone (apply_schedule()).
+    std::vector<double> lr_factors{1.0};
     /// The training loader's options; evaluation loaders take the same without shuffling,
     /// augmentation or drop_last.
     LoaderOptions train_options;
@@ -52,6 +55,14 @@ TrainingSetup prepare_training(const Experiment& experiment, Observer& observer,
 /// The optimizer of `config` over `params` at rate config.lr.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& config,
                                                         std::vector<torch::Tensor> params);
+
+/// The optimizer of a run over `model` (on its device): the parameters that train in the first
+/// epoch set (set_trainable()), and with model.backbone_lr_factor below 1 two parameter groups,
+/// the head at optimizer.lr and the backbone at the factor times that. `lr_factors` receives
+/// the groups' factors for apply_schedule().
+std::unique_ptr<torch::optim::Optimizer> make_model_optimizer(Classifier& model,
+                                                              const Experiment& experiment,
+                                                              std::vector<double>* lr_factors);
 
 /// A path as the user typed it, with a leading ~ expanded and made absolute, so that a saved
 /// experiment repeats the run from any working folder.

@@ -114,6 +114,9 @@ private slots:
     void fileNotFound();
     void validateWithoutPosition();
     void availableModels();
+    void pretrainedWeightsBringTheirPreprocessing_data();
+    void pretrainedWeightsBringTheirPreprocessing();
+    void runFolderWeightsBringTheRunsPreprocessing();
 };
 
 void TestExperiment::emptyFileGivesDefaults_data() {
@@ -187,6 +190,16 @@ void TestExperiment::roundTrip_data() {
     control.early_stopping.patience = 3;
     control.early_stopping.min_delta = 1e-3;
     QTest::newRow("checkpoints, early stopping, device") << control;
+
+    Experiment transfer;
+    transfer.model.arch = "resnet50";
+    transfer.model.weights = "/weights/resnet50 imagenet.pt";
+    transfer.model.finetune = "last_stages";
+    transfer.model.stages = 2;
+    transfer.model.backbone_lr_factor = 0.1;
+    transfer.model.unfreeze_epoch = 3;
+    transfer.preprocessing.image_size = 96;  // written out, so not replaced by 224
+    QTest::newRow("pretrained weights and fine-tuning") << transfer;
 
     Experiment cosine;
     cosine.schedule.policy = "cosine";
@@ -438,6 +451,29 @@ void TestExperiment::badInput_data() {
         << "checkpoint:\n  every_minutes: -1\n"
         << 2 << 18 << "checkpoint.every_minutes must be non-negative, got -1";
 
+    // Fine-tuning
+    QTest::newRow("unknown fine-tuning mode")
+        << "model:\n  finetune: heads\n"
+        << 2 << 13 << "model.finetune: unknown fine-tuning mode 'heads'; did you mean 'head'?";
+    QTest::newRow("zero stages") << "model:\n  finetune: last_stages\n  stages: 0\n"
+                                 << 3 << 11 << "model.stages must be at least 1, got 0";
+    QTest::newRow("more stages than resnet18 has")
+        << "model:\n  arch: resnet18\n  finetune: last_stages\n  stages: 6\n"
+        << 4 << 11 << "model.stages: resnet18 has 5 backbone stages, got 6";
+    QTest::newRow("backbone factor of 0") << "model:\n  backbone_lr_factor: 0\n"
+                                          << 2 << 23 << "must be in (0, 1], got 0";
+    QTest::newRow("backbone faster than the head") << "model:\n  backbone_lr_factor: 1.5\n"
+                                                   << 2 << 23 << "must be in (0, 1], got 1.5";
+    QTest::newRow("unfreezing with every layer training")
+        << "epochs: 5\nmodel:\n  unfreeze_epoch: 2\n"
+        << 3 << 19 << "model.unfreeze_epoch needs model.finetune: head or last_stages";
+    QTest::newRow("unfreezing at the first epoch")
+        << "model:\n  finetune: head\n  unfreeze_epoch: 1\n"
+        << 3 << 19 << "must be 0 (never) or an epoch from 2 to epochs (3), got 1";
+    QTest::newRow("unfreezing after the last epoch")
+        << "epochs: 4\nmodel:\n  finetune: head\n  unfreeze_epoch: 5\n"
+        << 4 << 19 << "from 2 to epochs (4), got 5";
+
     // Syntax
     QTest::newRow("unclosed list") << "epochs: 3\nseed: [1, 2\n" << 3 << 1 << "YAML syntax error";
     QTest::newRow("bad indentation") << "data:\n  root: a\n workers: 2\n"
@@ -492,7 +528,60 @@ void TestExperiment::validateWithoutPosition() {
 
 void TestExperiment::availableModels() {
     const auto& models = wb::available_models();
-    QCOMPARE(models, (std::vector<std::string>{"small_cnn", "resnet18", "vgg16_bn"}));
+    QCOMPARE(models, (std::vector<std::string>{"small_cnn", "resnet18", "resnet34", "resnet50",
+                                               "vgg16_bn", "torchscript"}));
+}
+
+// ImageNet's preprocessing for a weights file, except for the keys the file sets.
+void TestExperiment::pretrainedWeightsBringTheirPreprocessing_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("channels");
+    QTest::addColumn<QString>("normalize");
+    const QString weights = "model:\n  arch: resnet18\n  weights: r18.pt\n";
+    QTest::newRow("nothing set") << weights << 224 << 3 << "imagenet";
+    QTest::newRow("a smaller size") << weights + "preprocessing:\n  image_size: 32\n"
+                                    << 32 << 3 << "imagenet";
+    QTest::newRow("gray, own statistics")
+        << weights + "preprocessing:\n  channels: 1\n  normalize: dataset\n"
+        << 224 << 1 << "dataset";
+    QTest::newRow("random weights keep the defaults") << "model:\n  arch: resnet18\n"
+                                                      << 28 << 1 << "dataset";
+}
+
+void TestExperiment::pretrainedWeightsBringTheirPreprocessing() {
+    QFETCH(QString, yaml);
+    QFETCH(int, size);
+    QFETCH(int, channels);
+    QFETCH(QString, normalize);
+    const Experiment e = wb::parse_experiment(yaml.toStdString(), "exp.yaml");
+    QCOMPARE(e.preprocessing.image_size, size);
+    QCOMPARE(e.preprocessing.channels, channels);
+    QCOMPARE(QString::fromStdString(e.preprocessing.normalize), normalize);
+    QVERIFY(e.preprocessing.mean.empty());
+}
+
+void TestExperiment::runFolderWeightsBringTheRunsPreprocessing() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    Experiment run;
+    run.preprocessing.image_size = 32;
+    run.preprocessing.channels = 1;
+    run.preprocessing.normalize = "dataset";
+    run.preprocessing.mean = {0.286f};
+    run.preprocessing.std = {0.353f};
+    run.preprocessing.hflip = true;  // augmentation is not the weights' business
+    wb::save_experiment(run, dir.filePath("experiment.yaml").toStdString());
+
+    const std::string yaml = "model:\n  arch: resnet18\n  weights: " + dir.path().toStdString() +
+                             "\npreprocessing:\n  random_crop: true\n";
+    const Experiment e = wb::parse_experiment(yaml, "exp.yaml");
+    QCOMPARE(e.preprocessing.image_size, 32);
+    QCOMPARE(e.preprocessing.channels, 1);
+    QCOMPARE(e.preprocessing.mean, std::vector<float>{0.286f});
+    QCOMPARE(e.preprocessing.std, std::vector<float>{0.353f});
+    QVERIFY(!e.preprocessing.hflip);
+    QVERIFY(e.preprocessing.random_crop);
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)

@@ -35,6 +35,7 @@
 #include <memory>
 
 #include "app/dataset_panel.h"
+#include "app/finetune_form.h"
 #include "app/log_view.h"
 #include "app/lr_finder_panel.h"
 #include "app/main_window.h"
@@ -127,6 +128,9 @@ private slots:
     void modelFormRoundTripsExperiment();
     void modelFormEditsReachTheExperiment();
     void wheelOverAnUnfocusedFieldScrollsTheForm();
+    void fineTuneFormCountsWhatTrains_data();
+    void fineTuneFormCountsWhatTrains();
+    void choosingARunAsWeightsBringsItsPreprocessing();
     void runsPanelReadsRunFolders();
     void scheduleFormShowsOnlyThePolicysFields_data();
     void scheduleFormShowsOnlyThePolicysFields();
@@ -760,6 +764,15 @@ void TestGui::modelFormRoundTripsExperiment_data() {
     cpu.device = "cpu";
     cpu.checkpoint.every_minutes = 0;
     QTest::newRow("cpu, checkpoints at the end of epochs only") << cpu;
+    wb::Experiment transfer;
+    transfer.model.arch = "resnet50";
+    transfer.model.weights = "/weights/resnet50.pt";
+    transfer.model.finetune = "last_stages";
+    transfer.model.stages = 2;
+    transfer.model.backbone_lr_factor = 0.1;
+    transfer.model.unfreeze_epoch = 3;
+    transfer.epochs = 5;
+    QTest::newRow("pretrained weights, last stages, gradual unfreezing") << transfer;
 }
 
 void TestGui::modelFormRoundTripsExperiment() {
@@ -813,6 +826,74 @@ void TestGui::wheelOverAnUnfocusedFieldScrollsTheForm() {
     QTRY_VERIFY(lr->hasFocus());
     wheel();
     QVERIFY2(lr->value() != before, "a focused field takes the wheel");
+}
+
+// Counts from torchvision's resnet18(num_classes=10): 11,181,642 parameters; fc has 5,130;
+// layer4 and fc together 8,398,858.
+void TestGui::fineTuneFormCountsWhatTrains_data() {
+    QTest::addColumn<QString>("mode");
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("stagesEnabled");
+    QTest::newRow("all") << "all"
+                         << "11.18 M, of which 11.18 M train (100.0%)" << false;
+    QTest::newRow("head") << "head"
+                          << "of which " + QLocale().toString(5130) + " train (0.046%)" << false;
+    QTest::newRow("last stage") << "last_stages"
+                                << "of which 8.40 M train (75.1%)" << true;
+}
+
+void TestGui::fineTuneFormCountsWhatTrains() {
+    QFETCH(QString, mode);
+    QFETCH(QString, text);
+    QFETCH(bool, stagesEnabled);
+    ModelPanel panel;
+    wb::Experiment e;
+    e.model.arch = "resnet18";
+    e.model.finetune = mode.toStdString();
+    e.preprocessing.channels = 3;
+    panel.setExperiment(e);
+    panel.setClassCount(10);
+    FineTuneForm* form = panel.fineTuneForm();
+    QVERIFY2(form->countLabel()->text().contains(text), qPrintable(form->countLabel()->text()));
+    QCOMPARE(form->stagesSpin()->isEnabled(), stagesEnabled);
+    QCOMPARE(form->unfreezeSpin()->isEnabled(), mode != "all");
+    QCOMPARE(form->stagesSpin()->maximum(), 5);  // the stem and layer1 to layer4
+    // Random weights: no file to pick.
+    QVERIFY(!form->weightsEdit()->isEnabled());
+}
+
+void TestGui::choosingARunAsWeightsBringsItsPreprocessing() {
+    QTemporaryDir run;
+    QVERIFY(run.isValid());
+    wb::Experiment pretrained;
+    pretrained.preprocessing.image_size = 32;
+    pretrained.preprocessing.channels = 1;
+    pretrained.preprocessing.mean = {0.25f};
+    pretrained.preprocessing.std = {0.5f};
+    wb::save_experiment(pretrained, run.filePath("experiment.yaml").toStdString());
+
+    ModelPanel panel;
+    panel.setExperiment(wb::Experiment{});
+    QSignalSpy edited(&panel, &ModelPanel::experimentEdited);
+    FineTuneForm* form = panel.fineTuneForm();
+    form->sourceCombo()->setCurrentIndex(form->sourceCombo()->findData("run"));
+    form->weightsEdit()->setText(run.path());
+    emit form->weightsEdit()->editingFinished();
+    QVERIFY(edited.count() >= 1);
+    const wb::Experiment e = panel.experiment();
+    QCOMPARE(QString::fromStdString(e.model.weights), run.path());
+    QCOMPARE(e.preprocessing.image_size, 32);
+    QCOMPARE(e.preprocessing.mean, std::vector<float>{0.25f});
+    QCOMPARE(panel.imageSizeSpin()->value(), 32);
+
+    // A file: ImageNet's preprocessing.
+    form->sourceCombo()->setCurrentIndex(form->sourceCombo()->findData("file"));
+    form->weightsEdit()->setText(run.filePath("resnet18.pt"));
+    emit form->weightsEdit()->editingFinished();
+    const wb::Experiment f = panel.experiment();
+    QCOMPARE(f.preprocessing.image_size, 224);
+    QCOMPARE(f.preprocessing.channels, 3);
+    QCOMPARE(f.preprocessing.normalize, std::string("imagenet"));
 }
 
 void TestGui::scheduleFormShowsOnlyThePolicysFields_data() {

@@ -319,6 +319,41 @@ private slots:
         QCOMPARE(r.lrs, wb::lr_range(o));
     }
 
+    // A backbone trained slower than the head: each step's rate times the group's factor.
+    void backboneGroupKeepsItsFactor() {
+        QTemporaryDir dir;
+        auto loader = make_loader(write_stripes(dir.path().toStdString(), 8, 1), 8);
+        torch::manual_seed(3);
+        auto model = wb::make_small_cnn(1, 2);
+        std::vector<torch::Tensor> head, backbone;
+        for (const auto& p : model->named_parameters()) {
+            (p.key().rfind("fc.", 0) == 0 ? head : backbone).push_back(p.value());
+        }
+        torch::optim::SGD opt(head, torch::optim::SGDOptions(0.1).momentum(0.9));
+        opt.add_param_group(torch::optim::OptimizerParamGroup(
+            backbone, std::make_unique<torch::optim::SGDOptions>(0.01)));
+        wb::LrFinderOptions o;
+        o.start = 1e-5;
+        o.end = 1e-2;
+        o.num_iter = 5;
+        o.diverge_threshold = 0;
+        o.lr_factors = {1.0, 0.1};
+        std::atomic<bool> cancel{false};
+        std::vector<double> head_rates, backbone_rates;
+        const auto r =
+            wb::range_test(*model, opt, *loader, o, cancel, [&](const wb::LrFinderStep&) {
+                head_rates.push_back(opt.param_groups()[0].options().get_lr());
+                backbone_rates.push_back(opt.param_groups()[1].options().get_lr());
+            });
+        QCOMPARE(r.lrs, wb::lr_range(o));
+        QCOMPARE(head_rates, r.lrs);
+        for (std::size_t i = 0; i < r.lrs.size(); ++i) {
+            QCOMPARE(backbone_rates[i], 0.1 * r.lrs[i]);
+        }
+        // Put back afterwards.
+        QCOMPARE(opt.param_groups()[1].options().get_lr(), 0.01);
+    }
+
     void rangeTestRestoresEverything_data() {
         QTest::addColumn<QString>("optimizer");
         QTest::newRow("sgd") << "sgd";

@@ -127,6 +127,8 @@ void TestModels::outputShape_data() {
     QTest::newRow("resnet18 imagenet") << "resnet18" << 3 << 224 << 224 << 1000;
     QTest::newRow("resnet18 non-square") << "resnet18" << 1 << 64 << 40 << 7;
     QTest::newRow("resnet18 8x8") << "resnet18" << 3 << 8 << 8 << 2;
+    QTest::newRow("resnet34 cifar") << "resnet34" << 3 << 32 << 32 << 10;
+    QTest::newRow("resnet50 gray non-square") << "resnet50" << 1 << 48 << 32 << 5;
     QTest::newRow("vgg16_bn cifar") << "vgg16_bn" << 3 << 32 << 32 << 10;
     QTest::newRow("vgg16_bn gray non-square") << "vgg16_bn" << 1 << 40 << 64 << 3;
 }
@@ -154,7 +156,12 @@ void TestModels::parameterCount_data() {
 
     // torchvision: sum(p.numel() for p in resnet18().parameters()), likewise vgg16_bn.
     QTest::newRow("resnet18") << "resnet18" << 3 << 1000 << qint64(11'689'512);
+    QTest::newRow("resnet34") << "resnet34" << 3 << 1000 << qint64(21'797'672);
+    QTest::newRow("resnet50") << "resnet50" << 3 << 1000 << qint64(25'557'032);
     QTest::newRow("vgg16_bn") << "vgg16_bn" << 3 << 1000 << qint64(138'365'992);
+    // resnet50's fc sees 2048 features.
+    QTest::newRow("resnet50 10 classes")
+        << "resnet50" << 3 << 10 << qint64(25'557'032 - 2049 * 990);
     // A 10-class head keeps 513 * 10 of fc's 513 * 1000.
     QTest::newRow("resnet18 10 classes") << "resnet18" << 3 << 10 << qint64(11'689'512 - 513 * 990);
     // One input channel: conv1 has 64 * 7 * 7 weights per input channel.
@@ -205,6 +212,23 @@ void TestModels::stateDictNames_data() {
                                              "fc.bias"}
                               << QStringList{"conv1",  "bn1",    "relu",   "maxpool", "layer1",
                                              "layer2", "layer3", "layer4", "avgpool", "fc"};
+    // len(resnet34().state_dict()) == 218, len(resnet50().state_dict()) == 320.
+    QTest::newRow("resnet34") << "resnet34" << 218
+                              << QStringList{"conv1.weight",          "bn1.num_batches_tracked",
+                                             "layer1.2.conv2.weight", "layer3.5.bn2.running_var",
+                                             "layer4.2.bn2.bias",     "fc.weight"}
+                              << QStringList{"conv1",  "bn1",    "relu",   "maxpool", "layer1",
+                                             "layer2", "layer3", "layer4", "avgpool", "fc"};
+    QTest::newRow("resnet50") << "resnet50" << 320
+                              << QStringList{"conv1.weight",
+                                             "bn1.num_batches_tracked",
+                                             "layer1.0.downsample.0.weight",
+                                             "layer1.0.conv3.weight",
+                                             "layer3.5.bn3.running_var",
+                                             "layer4.2.bn3.bias",
+                                             "fc.weight"}
+                              << QStringList{"conv1",  "bn1",    "relu",   "maxpool", "layer1",
+                                             "layer2", "layer3", "layer4", "avgpool", "fc"};
     QTest::newRow("vgg16_bn")
         << "vgg16_bn" << 97
         << QStringList{"features.0.weight",      "features.0.bias",
@@ -244,6 +268,7 @@ void TestModels::trainStepReachesEveryParameter_data() {
     QTest::addColumn<int>("size");
     QTest::newRow("small_cnn") << "small_cnn" << 28;
     QTest::newRow("resnet18") << "resnet18" << 32;
+    QTest::newRow("resnet50") << "resnet50" << 32;
     QTest::newRow("vgg16_bn") << "vgg16_bn" << 32;
 }
 
@@ -300,8 +325,8 @@ void TestModels::badSpecThrows_data() {
     QTest::addColumn<int>("classes");
     QTest::addColumn<int>("channels");
     QTest::addColumn<QString>("fragment");
-    QTest::newRow("unknown arch") << "resnet50" << 10 << 3
-                                  << "unknown architecture 'resnet50' (available: small_cnn";
+    QTest::newRow("unknown arch") << "resnet101" << 10 << 3
+                                  << "unknown architecture 'resnet101' (available: small_cnn";
     QTest::newRow("no classes") << "small_cnn" << 0 << 1 << "at least one class";
     QTest::newRow("no channels") << "resnet18" << 10 << 0 << "at least one input channel";
 }
@@ -394,6 +419,8 @@ void TestModels::forwardIsLastLinearOfFeatures_data() {
     QTest::addColumn<int>("side");
     QTest::newRow("small_cnn") << "small_cnn" << QString("fc") << 64 * 7 * 7 << 28;
     QTest::newRow("resnet18") << "resnet18" << QString("fc") << 512 << 32;
+    QTest::newRow("resnet34") << "resnet34" << QString("fc") << 512 << 32;
+    QTest::newRow("resnet50") << "resnet50" << QString("fc") << 2048 << 32;
     QTest::newRow("vgg16_bn") << "vgg16_bn" << QString("classifier.6") << 4096 << 32;
 }
 
@@ -427,6 +454,8 @@ void TestModels::forwardIsLastLinearOfFeatures() {
 void TestModels::torchvisionParity_data() {
     QTest::addColumn<QString>("arch");
     QTest::newRow("resnet18") << "resnet18";
+    QTest::newRow("resnet34") << "resnet34";
+    QTest::newRow("resnet50") << "resnet50";
     QTest::newRow("vgg16_bn") << "vgg16_bn";
 }
 

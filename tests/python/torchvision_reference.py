@@ -2,7 +2,7 @@
 
 Usage: torchvision_reference.py OUT_DIR
 
-For each of resnet18 and vgg16_bn (10 classes, fixed seed) writes into OUT_DIR:
+For each of resnet18, resnet34, resnet50 and vgg16_bn (10 classes, fixed seed) writes into OUT_DIR:
   <arch>_weights.pt  the state dict as a plain dict (libtorch's pickle_load cannot read the
                      OrderedDict that torch.save(model.state_dict()) writes)
   <arch>_io.pt       {"input": [N, 3, 32, 32], "output": eval-mode logits [N, 10]}
@@ -53,6 +53,8 @@ def main():
     out_dir = sys.argv[1]
     torch.set_num_threads(2)
     write_reference("resnet18", 2, out_dir)
+    write_reference("resnet34", 2, out_dir)
+    write_reference("resnet50", 2, out_dir)
     write_reference("vgg16_bn", 1, out_dir)
 
 
