@@ -25,6 +25,7 @@
 #include "app/main_window.h"
 #include "app/model_panel.h"
 #include "app/runs_panel.h"
+#include "engine/experiment.h"
 #include "engine/runtime.h"
 #include "engine/trainer.h"
 
@@ -45,6 +46,10 @@ struct CommandLine {
     QCommandLineOption epochs{QStringLiteral("epochs"), QStringLiteral("Epochs to train."),
                               QStringLiteral("N")};
     QCommandLineOption start{QStringLiteral("start"), QStringLiteral("Start training at once.")};
+    QCommandLineOption config{QStringLiteral("config"),
+                              QStringLiteral("Experiment file to start from (a video experiment, "
+                                             "say, with its clip settings)."),
+                              QStringLiteral("FILE")};
     QCommandLineOption screenshot{QStringLiteral("screenshot"),
                                   QStringLiteral("Save a PNG of the window to FILE; the exit "
                                                  "status is 1 when it cannot be saved."),
@@ -90,7 +95,8 @@ struct CommandLine {
     CommandLine() : help(parser.addHelpOption()), version(parser.addVersionOption()) {
         parser.setApplicationDescription(
             QStringLiteral("Train image classifiers with live charts."));
-        parser.addOptions({data, runs, epochs, start, screenshot, screenshotAfter, quitAfter});
+        parser.addOptions(
+            {data, runs, epochs, start, config, screenshot, screenshotAfter, quitAfter});
         tab.setFlags(QCommandLineOption::HiddenFromHelp);
         schedule.setFlags(QCommandLineOption::HiddenFromHelp);
         compare.setFlags(QCommandLineOption::HiddenFromHelp);
@@ -256,6 +262,14 @@ int main(int argc, char** argv) {
     wb::set_threads(0);
 
     wb::ui::MainWindow window(options);
+    if (parser.isSet(cli.config)) {
+        try {
+            window.setExperiment(wb::load_experiment(parser.value(cli.config).toStdString()));
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "workbench: %s\n", error.what());
+            return 2;
+        }
+    }
     window.tabs()->setCurrentIndex(startTab);
     if (parser.isSet(cli.schedule)) {
         wb::Experiment e = window.experiment();

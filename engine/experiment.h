@@ -19,12 +19,19 @@ struct DataConfig {
     int workers = 2;
     /// Memory cache of decoded images, in MiB.
     int cache_mb = 1024;
+    /// Video datasets: decoded videos beyond cache_mb go to a disk cache of this many MiB
+    /// (0: none), in a folder made inside `cache_dir` (empty: the system's temporary folder)
+    /// and removed when the run ends.
+    int disk_cache_mb = 8192;
+    std::string cache_dir;
     bool verify_decode = true;
 };
 
 struct ModelConfig {
     /// One of available_models().
     std::string arch = "small_cnn";
+    /// c3d_bn: channels of every layer and of fc6, fc7 times this (> 0).
+    double width = 1.0;
 };
 
 struct OptimizerConfig {

@@ -39,6 +39,9 @@ void scan_data(TrainingSetup& s, Observer& observer) {
     split.test_fraction = e.data.test_fraction;
     split.seed = e.data.split_seed;
     split.verify_decode = e.data.verify_decode;
+    split.clip_frames = e.preprocessing.clip_frames;
+    split.frame_stride = e.preprocessing.frame_stride;
+    split.clips_per_video = e.preprocessing.clips_per_video;
     s.scan = scan_image_folder(e.data.root, split);
     const DatasetScan& scan = s.scan;
     if (scan.val_held_out) {
@@ -88,6 +91,9 @@ void build_model(TrainingSetup& s, Observer& observer) {
     spec.arch = e.model.arch;
     spec.num_classes = static_cast<int>(s.scan.classes.size());
     spec.in_channels = e.preprocessing.channels;
+    spec.clip_frames = e.preprocessing.clip_frames;
+    spec.image_size = e.preprocessing.image_size;
+    spec.width = e.model.width;
     s.model = make_model(spec);
     s.model->to(s.device);
     s.optimizer = make_optimizer(e.optimizer, s.model->parameters());
@@ -100,6 +106,8 @@ void make_loaders(TrainingSetup& s, Observer& observer) {
     lo.seed = e.seed;
     lo.workers = e.data.workers;
     lo.cache_bytes = static_cast<std::size_t>(e.data.cache_mb) << 20;
+    lo.disk_cache_bytes = static_cast<std::size_t>(e.data.disk_cache_mb) << 20;
+    lo.disk_cache_dir = e.data.cache_dir;
     // Batch norm cannot train on a last batch of a single image: leave it out.
     lo.drop_last = s.scan.train.size() % static_cast<std::size_t>(e.batch_size) == 1;
     if (lo.drop_last) {
