@@ -344,17 +344,18 @@ void DatasetPanel::showScan() {
 
     const QString where =
         m_isDemo ? tr("Demo dataset (Fashion-MNIST subset)") : QDir::toNativeSeparators(m_folder);
-    QString text = (m_scan.video ? tr("<b>%1</b><br>%2 classes · %3 train · %4 val · %5 test clips "
-                                      "(the thumbnails play the centre of one video per class) · %6")
-                                 : tr("<b>%1</b><br>%2 classes · %3 train · %4 val · %5 test "
-                                      "images · %6"))
-                       .arg(where.toHtmlEscaped())
-                       .arg(m_scan.classes.size())
-                       .arg(total(train))
-                       .arg(total(val))
-                       .arg(total(test))
-                       .arg(m_scan.phase_layout ? tr("train/val/test folders")
-                                                : tr("split by the experiment's fractions"));
+    QString text =
+        (m_scan.video ? tr("<b>%1</b><br>%2 classes · %3 train · %4 val · %5 test clips "
+                           "(the thumbnails play the centre of one video per class) · %6")
+                      : tr("<b>%1</b><br>%2 classes · %3 train · %4 val · %5 test "
+                           "images · %6"))
+            .arg(where.toHtmlEscaped())
+            .arg(m_scan.classes.size())
+            .arg(total(train))
+            .arg(total(val))
+            .arg(total(test))
+            .arg(m_scan.phase_layout ? tr("train/val/test folders")
+                                     : tr("split by the experiment's fractions"));
     if (!m_scan.skipped.empty() || !m_scan.warnings.empty()) {
         text += tr("<br><span style=\"color:#b06000\">%1 skipped files, %2 warnings</span>")
                     .arg(m_scan.skipped.size())

@@ -1,6 +1,10 @@
 // The decoded-video cache. A disk file is a 16-byte header (magic "WBCLIP1\0", then frames, rows
 // and cols as 32-bit little-endian integers on the machines this runs on) and the BGR pixels.
 // Files are written under a temporary name and renamed, so a reader never sees half a file.
+//
+// Limitation: a video is decoded and kept whole (every frame at the resize side), since a
+// random clip may start anywhere in it; an hour of video at 128 x 170 pixels is 5.6 GB at 30
+// frames a second. Cut long videos into shorter files (or frame folders) for training.
 
 #include "engine/clip_cache.h"
 

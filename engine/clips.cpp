@@ -16,8 +16,9 @@ int clip_span(int frames, int stride) {
 std::vector<int> clip_frame_indices(int length, int frames, int stride, int clip, int clips,
                                     bool random, std::mt19937& rng) {
     if (length <= 0 || frames <= 0 || stride <= 0 || clips <= 0 || clip < 0 || clip >= clips) {
-        throw std::invalid_argument("clip_frame_indices: length, frames, stride, clips must be "
-                                    "positive and clip in [0, clips)");
+        throw std::invalid_argument(
+            "clip_frame_indices: length, frames, stride, clips must be "
+            "positive and clip in [0, clips)");
     }
     const int span = clip_span(frames, stride);
     long long start = 0;

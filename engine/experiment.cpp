@@ -103,8 +103,8 @@ const std::vector<std::string> kTopKeys = {"name",           "data",
                                            "early_stopping", "mixed_precision"};
 const std::map<std::string, std::vector<std::string>> kSectionKeys = {
     {"data",
-     {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb",
-      "disk_cache_mb", "cache_dir", "verify_decode"}},
+     {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb", "disk_cache_mb",
+      "cache_dir", "verify_decode"}},
     {"model", {"arch", "width"}},
     {"preprocessing",
      {"image_size", "resize", "random_crop", "crop_padding", "hflip", "channels", "normalize",
@@ -386,8 +386,7 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                           p.field(s, "crop_padding", &pre.crop_padding),
                           p.field(s, "hflip", &pre.hflip), p.field(s, "channels", &pre.channels),
                           p.field(s, "normalize", &pre.normalize), p.field(s, "mean", &pre.mean),
-                          p.field(s, "std", &pre.std),
-                          p.field(s, "clip_frames", &pre.clip_frames),
+                          p.field(s, "std", &pre.std), p.field(s, "clip_frames", &pre.clip_frames),
                           p.field(s, "frame_stride", &pre.frame_stride),
                           p.field(s, "clips_per_video", &pre.clips_per_video),
                           p.field(s, "clip_sampling", &pre.clip_sampling)});
@@ -747,8 +746,7 @@ bool Experiment::operator==(const Experiment& other) const {
 }
 
 const std::vector<std::string>& available_models() {
-    static const std::vector<std::string> models = {"small_cnn", "resnet18", "vgg16_bn",
-                                                    "c3d_bn"};
+    static const std::vector<std::string> models = {"small_cnn", "resnet18", "vgg16_bn", "c3d_bn"};
     return models;
 }
 
@@ -825,7 +823,8 @@ std::string to_yaml(const Experiment& e) {
     w.key("split_seed", std::to_string(d.split_seed), 2);
     w.key("workers", std::to_string(d.workers), 2, "background decoding threads");
     w.key("cache_mb", std::to_string(d.cache_mb), 2, "MiB of decoded images kept in memory");
-    w.key("disk_cache_mb", std::to_string(d.disk_cache_mb), 2, "videos: MiB of decoded clips on disk");
+    w.key("disk_cache_mb", std::to_string(d.disk_cache_mb), 2,
+          "videos: MiB of decoded clips on disk");
     w.key("cache_dir", yaml_string(d.cache_dir), 2, "videos: disk cache parent; empty: temp");
     w.key("verify_decode", yaml_bool(d.verify_decode), 2);
 
@@ -847,7 +846,8 @@ std::string to_yaml(const Experiment& e) {
     w.key("clip_frames", std::to_string(p.clip_frames), 2, "videos: frames per clip; 0: images");
     w.key("frame_stride", std::to_string(p.frame_stride), 2, "videos: frames between two");
     w.key("clips_per_video", std::to_string(p.clips_per_video), 2, "videos");
-    w.key("clip_sampling", yaml_string(p.clip_sampling), 2, "videos, training: " + join(kClipSamplings));
+    w.key("clip_sampling", yaml_string(p.clip_sampling), 2,
+          "videos, training: " + join(kClipSamplings));
 
     const OptimizerConfig& o = e.optimizer;
     w.section("optimizer");

@@ -234,6 +234,8 @@ void split_class(const std::vector<Sample>& items, const SplitOptions& o, std::u
 
 /// Each video becomes `clips` samples, its clips 0 .. clips - 1, in the video's split (so that
 /// the clips of one video never straddle two splits).
+// Limitation: evaluation then counts clips, not videos: the confusion matrix and accuracy are
+// per clip, and a video's clips are not averaged into one prediction.
 void expand_clips(DatasetScan* scan, int clips) {
     for (std::vector<Sample>* split : {&scan->train, &scan->val, &scan->test}) {
         std::vector<Sample> out;
@@ -400,8 +402,9 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
 
     for (const ClassFolder& f : folders) {
         if (usable[{f.phase, f.name}] == 0) {
-            scan.warnings.push_back("class folder " + f.path +
-                                    (scan.video ? " holds no usable videos" : " holds no usable images"));
+            scan.warnings.push_back(
+                "class folder " + f.path +
+                (scan.video ? " holds no usable videos" : " holds no usable images"));
         }
     }
     if (phases_present.size() > 1) {

@@ -159,8 +159,8 @@ std::size_t Loader::Impl::load_at(std::size_t pos, Decoded* sample) {
     }
     std::lock_guard<std::mutex> lock(cache_mutex);
     throw DataError("None of the " + std::to_string(n) + (clips ? " clips" : " images") +
-                    " could be loaded; first: " +
-                    failures.front().path + ": " + failures.front().reason);
+                    " could be loaded; first: " + failures.front().path + ": " +
+                    failures.front().reason);
 }
 
 Batch Loader::Impl::make_batch(std::size_t b) {
@@ -169,11 +169,11 @@ Batch Loader::Impl::make_batch(std::size_t b) {
     const std::size_t count = std::min(order.size(), begin + bs) - begin;
     const auto n = static_cast<std::int64_t>(count);
     Batch batch;
-    batch.images = pre.is_video() ? at::empty({n, pre.channels, pre.clip_frames, pre.image_size,
-                                               pre.image_size},
-                                              at::kFloat)
-                                  : at::empty({n, pre.channels, pre.image_size, pre.image_size},
-                                              at::kFloat);
+    batch.images =
+        pre.is_video()
+            ? at::empty({n, pre.channels, pre.clip_frames, pre.image_size, pre.image_size},
+                        at::kFloat)
+            : at::empty({n, pre.channels, pre.image_size, pre.image_size}, at::kFloat);
     batch.labels = at::empty({n}, at::kLong);
     batch.indices.resize(count);
     float* images = batch.images.data_ptr<float>();

@@ -85,9 +85,9 @@ public:
     std::size_t skipped() const;      ///< images that failed to decode while loading
     /// The files counted in skipped(), with the reason each failed.
     std::vector<SkippedFile> skipped_files() const;
-    std::size_t cache_bytes_used() const;  ///< bytes of decoded images held, <= cache_bytes
+    std::size_t cache_bytes_used() const;       ///< bytes of decoded images held, <= cache_bytes
     std::size_t disk_cache_bytes_used() const;  ///< video datasets: bytes in the disk cache
-    std::size_t videos_decoded() const;  ///< video datasets: decodes so far (not cache hits)
+    std::size_t videos_decoded() const;         ///< video datasets: decodes so far (not cache hits)
     const std::vector<Sample>& samples() const;
 
 private:

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <random>
 
+#include "engine/clips.h"
 #include "engine/errors.h"
 #include "engine/experiment.h"
-#include "engine/clips.h"
 #include "engine/image_io.h"
 #include "engine/models.h"
 #include "engine/transforms.h"

@@ -63,10 +63,10 @@ cv::Mat raw_view(const std::string& path, const Preprocessing& p) {
     }
     const DecodedVideo video = decode_video(path, p.resize_side());
     const int t = middle_frame(video, p);
-    return t < 0 ? cv::Mat()
-                 : cv::Mat(video.rows, video.cols, CV_8UC3,
-                           const_cast<std::uint8_t*>(video.frame(t)))
-                       .clone();
+    return t < 0
+               ? cv::Mat()
+               : cv::Mat(video.rows, video.cols, CV_8UC3, const_cast<std::uint8_t*>(video.frame(t)))
+                     .clone();
 }
 
 /// An image file (a video's middle frame) through the run's evaluation preprocessing, without

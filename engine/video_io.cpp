@@ -118,7 +118,21 @@ DecodedVideo decode_folder(const std::string& dir, int side, std::string* error)
     return v;
 }
 
+bool is_empty_file(const std::string& path) {
+    std::error_code ec;
+    return fs::file_size(path, ec) == 0 || ec;
+}
+
 DecodedVideo decode_file(const std::string& path, int side, std::string* error) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        *error = "does not exist";
+        return {};
+    }
+    if (is_empty_file(path)) {
+        *error = "empty file";
+        return {};
+    }
     cv::VideoCapture capture(path, cv::CAP_FFMPEG);
     if (!capture.isOpened()) {
         *error = "cannot be opened as a video";
@@ -150,7 +164,7 @@ DecodedVideo decode_file(const std::string& path, int side, std::string* error) 
 }  // namespace
 
 bool has_video_extension(const std::string& path) {
-    static const std::set<std::string> known = {".avi", ".mp4", ".m4v",  ".mkv", ".webm", ".mov",
+    static const std::set<std::string> known = {".avi", ".mp4",  ".m4v", ".mkv", ".webm", ".mov",
                                                 ".mpg", ".mpeg", ".ogv", ".wmv", ".flv"};
     return known.count(lower_extension(path)) > 0;
 }
@@ -188,6 +202,9 @@ int verify_video(const std::string& path, std::string* error) {
                 }
                 ++frames;
             }
+        } else if (is_empty_file(path)) {
+            reason = "empty file";
+            frames = -1;
         } else {
             cv::VideoCapture capture(path, cv::CAP_FFMPEG);
             if (!capture.isOpened()) {
@@ -229,8 +246,7 @@ int probe_video(const std::string& path, std::string* error) {
             frames = -1;
         }
     } else {
-        std::error_code ec;
-        if (fs::file_size(path, ec) == 0 || ec) {
+        if (is_empty_file(path)) {
             reason = "empty file";
         } else {
             try {

@@ -19,7 +19,9 @@ struct DecodedVideo {
     std::vector<std::uint8_t> pixels;  ///< frames * rows * cols * 3, BGR, row major
 
     std::size_t frame_bytes() const { return std::size_t(rows) * std::size_t(cols) * 3; }
-    const std::uint8_t* frame(int t) const { return pixels.data() + std::size_t(t) * frame_bytes(); }
+    const std::uint8_t* frame(int t) const {
+        return pixels.data() + std::size_t(t) * frame_bytes();
+    }
     bool empty() const { return frames == 0; }
 };
 

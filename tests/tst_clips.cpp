@@ -65,8 +65,7 @@ void TestClips::frameIndices_data() {
     QTest::newRow("first of three") << 31 << 2 << 1 << 0 << 3 << std::vector<int>{4, 5};
     QTest::newRow("second of three") << 31 << 2 << 1 << 1 << 3 << std::vector<int>{14, 15};
     QTest::newRow("third of three") << 31 << 2 << 1 << 2 << 3 << std::vector<int>{24, 25};
-    QTest::newRow("short video loops") << 3 << 5 << 1 << 0 << 1
-                                       << std::vector<int>{0, 1, 2, 0, 1};
+    QTest::newRow("short video loops") << 3 << 5 << 1 << 0 << 1 << std::vector<int>{0, 1, 2, 0, 1};
     QTest::newRow("short video, stride 2") << 4 << 3 << 2 << 0 << 1 << std::vector<int>{0, 2, 0};
     QTest::newRow("one frame") << 1 << 3 << 1 << 0 << 1 << std::vector<int>{0, 0, 0};
 }
@@ -145,7 +144,11 @@ void TestClips::everyFrameOfAClipHasTheSameCropAndFlip() {
                     const float d = out[(c * 4 + t) * plane + i] - out[(c * 4) * plane + i];
                     QVERIFY2(std::abs(d - expected) < 1e-5f,
                              qPrintable(QString("seed %1 channel %2 frame %3 pixel %4: %5")
-                                            .arg(seed).arg(c).arg(t).arg(i).arg(d)));
+                                            .arg(seed)
+                                            .arg(c)
+                                            .arg(t)
+                                            .arg(i)
+                                            .arg(d)));
                 }
             }
         }
@@ -216,7 +219,13 @@ void TestClips::cacheWithoutRoomDecodesAgain() {
     ClipCache cache(0, "", 0);
     int decodes = 0;
     for (int i = 0; i < 3; ++i) {
-        cache.get("x", [&](std::string*) { ++decodes; return a; }, nullptr);
+        cache.get(
+            "x",
+            [&](std::string*) {
+                ++decodes;
+                return a;
+            },
+            nullptr);
     }
     QCOMPARE(decodes, 3);
     QCOMPARE(cache.disk_folder(), std::string());

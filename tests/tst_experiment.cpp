@@ -290,8 +290,8 @@ void TestExperiment::badInput_data() {
                                    << 3 << 1 << "duplicate key 'epochs'";
 
     // Types
-    QTest::newRow("c3d_bn without clips")
-        << "model:\n  arch: c3d_bn\n" << 2 << 9 << "c3d_bn classifies video clips";
+    QTest::newRow("c3d_bn without clips") << "model:\n  arch: c3d_bn\n"
+                                          << 2 << 9 << "c3d_bn classifies video clips";
     QTest::newRow("clips for an image model")
         << "model:\n  arch: resnet18\npreprocessing:\n  clip_frames: 16\n"
         << 2 << 9 << "resnet18 classifies images, not clips";

@@ -49,9 +49,10 @@ void TestVideoIo::decodesEveryFrameOfAnAvi() {
         // MJPG is lossy, but a uniform frame comes back within a few levels.
         const std::uint8_t* f = v.frame(t);
         const int centre = f[(12 * 32 + 16) * 3 + 1];
-        QVERIFY2(std::abs(centre - test::frame_value(t)) <= 3,
-                 qPrintable(QString("frame %1: %2, written %3").arg(t).arg(centre).arg(
-                     test::frame_value(t))));
+        QVERIFY2(
+            std::abs(centre - test::frame_value(t)) <= 3,
+            qPrintable(
+                QString("frame %1: %2, written %3").arg(t).arg(centre).arg(test::frame_value(t))));
     }
     QCOMPARE(probe_video(file), 20);
 }
@@ -108,10 +109,14 @@ void TestVideoIo::verifyCountsFramesWithoutKeepingThem() {
 void TestVideoIo::badFilesGiveAReason_data() {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("empty file") << "empty" << "empty file";
-    QTest::newRow("text named .avi") << "text" << "cannot be opened as a video";
-    QTest::newRow("cut in half") << "truncated" << "stops decoding early";
-    QTest::newRow("frame folder with a broken frame") << "broken frame" << "frame 001.png";
+    QTest::newRow("empty file") << "empty"
+                                << "empty file";
+    QTest::newRow("text named .avi") << "text"
+                                     << "cannot be opened as a video";
+    QTest::newRow("cut in half") << "truncated"
+                                 << "stops decoding early";
+    QTest::newRow("frame folder with a broken frame") << "broken frame"
+                                                      << "frame 001.png";
 }
 
 void TestVideoIo::badFilesGiveAReason() {

@@ -45,17 +45,28 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         const char* v = argv[i + 1];
-        if (a == "--data") data = v;
-        else if (a == "--epochs") epochs = std::atoi(v);
-        else if (a == "--frames") frames = std::atoi(v);
-        else if (a == "--stride") stride = std::atoi(v);
-        else if (a == "--size") size = std::atoi(v);
-        else if (a == "--resize") resize = std::atoi(v);
-        else if (a == "--width") width = std::atof(v);
-        else if (a == "--batch") batch = std::atoi(v);
-        else if (a == "--workers") workers = std::atoi(v);
-        else if (a == "--cache-mb") cache_mb = std::atoi(v);
-        else if (a == "--disk-cache-mb") disk_cache_mb = std::atoi(v);
+        if (a == "--data")
+            data = v;
+        else if (a == "--epochs")
+            epochs = std::atoi(v);
+        else if (a == "--frames")
+            frames = std::atoi(v);
+        else if (a == "--stride")
+            stride = std::atoi(v);
+        else if (a == "--size")
+            size = std::atoi(v);
+        else if (a == "--resize")
+            resize = std::atoi(v);
+        else if (a == "--width")
+            width = std::atof(v);
+        else if (a == "--batch")
+            batch = std::atoi(v);
+        else if (a == "--workers")
+            workers = std::atoi(v);
+        else if (a == "--cache-mb")
+            cache_mb = std::atoi(v);
+        else if (a == "--disk-cache-mb")
+            disk_cache_mb = std::atoi(v);
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
@@ -82,10 +93,10 @@ int main(int argc, char** argv) {
             decoded_frames += wb::decode_video(s.path, resize).frames;
         }
         const double sec = since(start);
-        std::printf("decode, 1 thread: %zu videos (%lld frames) in %.2f s: %.1f videos/s, %.0f "
-                    "frames/s\n",
-                    scan.train.size(), decoded_frames, sec, scan.train.size() / sec,
-                    decoded_frames / sec);
+        std::printf(
+            "decode, 1 thread: %zu videos (%lld frames) in %.2f s: %.1f videos/s, %.0f "
+            "frames/s\n",
+            scan.train.size(), decoded_frames, sec, scan.train.size() / sec, decoded_frames / sec);
     }
 
     wb::Preprocessing p;
@@ -147,11 +158,11 @@ int main(int argc, char** argv) {
             clips += std::size_t(b->images.size(0));
         }
         const double sec = since(start);
-        std::printf("training, epoch %d: %.1f clips/s (%.1f s), %zu videos decoded so far, cache "
-                    "%.1f MiB in memory, %.1f MiB on disk, peak RSS %.0f MiB\n",
-                    e + 1, clips / sec, sec, loader.videos_decoded(),
-                    loader.cache_bytes_used() / 1048576.0,
-                    loader.disk_cache_bytes_used() / 1048576.0, peak_rss_mib());
+        std::printf(
+            "training, epoch %d: %.1f clips/s (%.1f s), %zu videos decoded so far, cache "
+            "%.1f MiB in memory, %.1f MiB on disk, peak RSS %.0f MiB\n",
+            e + 1, clips / sec, sec, loader.videos_decoded(), loader.cache_bytes_used() / 1048576.0,
+            loader.disk_cache_bytes_used() / 1048576.0, peak_rss_mib());
     }
     return 0;
 }

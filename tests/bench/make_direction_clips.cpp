@@ -2,10 +2,14 @@
 // of --frames frames (a new one every --hop frames), and each segment is written twice, as
 // played and reversed, into train/{forward,backward}/ or val/{forward,backward}/ as MJPG AVI.
 // The last --val-fraction of every video goes to val/, so that no frame of a validation clip
-// is seen in training. A single frame cannot tell the two classes apart; only motion can.
+// is seen in training; validation segments start every --val-hop frames (default: --frames,
+// so that they do not overlap). With --task speed the classes are instead normal/ (the
+// segment as played) and fast/ (twice the speed: every other frame of a segment twice as
+// long), which a single frame cannot tell apart either. A single frame cannot tell the two classes
+// apart; only motion can.
 //
-//   make_direction_clips --out DIR [--frames 24] [--hop 12] [--side 64] [--val-fraction 0.25]
-//       VIDEO...
+//   make_direction_clips --out DIR [--frames 24] [--hop 12] [--val-hop N] [--side 64]
+//       [--val-fraction 0.25] [--task direction|speed] VIDEO...
 
 #include <cstdio>
 #include <cstdlib>
@@ -20,15 +24,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// Writes `count` frames from `first`, `step` apart (a negative step plays backward from the
+/// last of the forward frames).
 bool write_segment(const fs::path& file, const wb::DecodedVideo& v, int first, int count,
-                   bool reversed) {
-    cv::VideoWriter writer(file.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'),
-                           10, cv::Size(v.cols, v.rows));
+                   int step) {
+    cv::VideoWriter writer(file.string(), cv::CAP_FFMPEG,
+                           cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10,
+                           cv::Size(v.cols, v.rows));
     if (!writer.isOpened()) {
         return false;
     }
     for (int i = 0; i < count; ++i) {
-        const int t = reversed ? first + count - 1 - i : first + i;
+        const int t = step > 0 ? first + i * step : first + (count - 1 - i) * -step;
         writer.write(cv::Mat(v.rows, v.cols, CV_8UC3, const_cast<std::uint8_t*>(v.frame(t))));
     }
     return true;
@@ -38,8 +45,9 @@ bool write_segment(const fs::path& file, const wb::DecodedVideo& v, int first, i
 
 int main(int argc, char** argv) {
     std::string out;
-    int frames = 24, hop = 12, side = 64;
+    int frames = 24, hop = 12, val_hop = 0, side = 64;
     double val_fraction = 0.25;
+    std::string task = "direction";
     std::vector<std::string> videos;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -56,22 +64,27 @@ int main(int argc, char** argv) {
             frames = std::atoi(value().c_str());
         } else if (a == "--hop") {
             hop = std::atoi(value().c_str());
+        } else if (a == "--val-hop") {
+            val_hop = std::atoi(value().c_str());
         } else if (a == "--side") {
             side = std::atoi(value().c_str());
+        } else if (a == "--task") {
+            task = value();
         } else if (a == "--val-fraction") {
             val_fraction = std::atof(value().c_str());
         } else {
             videos.push_back(a);
         }
     }
-    if (out.empty() || videos.empty() || frames < 2 || hop < 1) {
+    const bool speed = task == "speed";
+    if (out.empty() || videos.empty() || frames < 2 || hop < 1 || (!speed && task != "direction")) {
         std::fprintf(stderr,
-                     "usage: make_direction_clips --out DIR [--frames N] [--hop N] [--side PX] "
-                     "[--val-fraction F] VIDEO...\n");
+                     "usage: make_direction_clips --out DIR [--frames N] [--hop N] [--val-hop N] "
+                     "[--side PX] [--val-fraction F] [--task direction|speed] VIDEO...\n");
         return 2;
     }
     for (const char* split : {"train", "val"}) {
-        for (const char* cls : {"forward", "backward"}) {
+        for (const char* cls : {speed ? "normal" : "forward", speed ? "fast" : "backward"}) {
             fs::create_directories(fs::path(out) / split / cls);
         }
     }
@@ -89,14 +102,19 @@ int main(int argc, char** argv) {
         for (int part = 0; part < 2; ++part) {
             const int begin = part == 0 ? 0 : split_at;
             const int end = part == 0 ? split_at : v.frames;
-            // Validation segments do not overlap: each is seen once.
-            const int step = part == 0 ? hop : frames;
-            for (int first = begin; first + frames <= end; first += step) {
+            const int step = part == 0 ? hop : (val_hop > 0 ? val_hop : frames);
+            // Both classes start at the same frames; the fast one spans twice as many.
+            const int span = speed ? 2 * frames : frames;
+            for (int first = begin; first + span <= end; first += step) {
                 char name[64];
                 std::snprintf(name, sizeof name, "%s_%04d.avi", stem.c_str(), first);
                 const fs::path dir = fs::path(out) / (part == 0 ? "train" : "val");
-                if (!write_segment(dir / "forward" / name, v, first, frames, false) ||
-                    !write_segment(dir / "backward" / name, v, first, frames, true)) {
+                const bool ok =
+                    speed ? write_segment(dir / "normal" / name, v, first, frames, 1) &&
+                                write_segment(dir / "fast" / name, v, first, frames, 2)
+                          : write_segment(dir / "forward" / name, v, first, frames, 1) &&
+                                write_segment(dir / "backward" / name, v, first, frames, -1);
+                if (!ok) {
                     std::fprintf(stderr, "cannot write %s\n", (dir / name).c_str());
                     return 1;
                 }
