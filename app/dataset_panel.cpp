@@ -199,8 +199,29 @@ void DatasetPanel::scanFolder(const QString& folder) {
             // thread only draws. QImage (unlike QPixmap) may be used off the GUI thread.
             const auto& samples =
                 outcome->scan.train.empty() ? outcome->scan.test : outcome->scan.train;
+            // Videos: the one in the middle of each class's list, as the first ones often
+            // start with a fade from black.
+            std::vector<const wb::Sample*> order;
+            if (outcome->scan.video) {
+                std::vector<std::vector<const wb::Sample*>> byClass(outcome->scan.classes.size());
+                for (const wb::Sample& s : samples) {
+                    if (s.label >= 0 && size_t(s.label) < byClass.size() && s.clip == 0) {
+                        byClass[size_t(s.label)].push_back(&s);
+                    }
+                }
+                for (const auto& list : byClass) {
+                    for (std::size_t k = 0; k < list.size(); ++k) {
+                        order.push_back(list[(list.size() / 2 + k) % list.size()]);
+                    }
+                }
+            } else {
+                for (const wb::Sample& s : samples) {
+                    order.push_back(&s);
+                }
+            }
             std::vector<bool> taken(outcome->scan.classes.size(), false);
-            for (const wb::Sample& s : samples) {
+            for (const wb::Sample* sample : order) {
+                const wb::Sample& s = *sample;
                 if (s.label < 0 || size_t(s.label) >= taken.size() || taken[s.label]) {
                     continue;
                 }
