@@ -1,4 +1,4 @@
-// The decoded-video cache. A disk file is a 16-byte header (magic "WBCLIP1\0", then frames, rows
+// The decoded-video cache. A disk file is a 20-byte header (magic "WBCLIP1\0", then frames, rows
 // and cols as 32-bit little-endian integers on the machines this runs on) and the BGR pixels.
 // Files are written under a temporary name and renamed, so a reader never sees half a file.
 //
@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kMagic[8] = {'W', 'B', 'C', 'L', 'I', 'P', '1', '\0'};
+constexpr std::size_t kHeaderBytes = sizeof kMagic + 3 * sizeof(std::int32_t);
 
 std::atomic<int> g_cache_count{0};
 
@@ -107,7 +108,7 @@ void ClipCache::write_disk(const std::string& key, const DecodedVideo& video) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (ok) {
         disk_[key] = file;
-        disk_used_ += video.pixels.size() + 20;
+        disk_used_ += video.pixels.size() + kHeaderBytes;
     } else {
         // A full disk or a folder that went away: the cache stays in memory only.
         fs::remove(temporary, ec);
@@ -154,7 +155,7 @@ std::shared_ptr<const DecodedVideo> ClipCache::get(const std::string& key, const
             return video;
         }
     }
-    if (disk_used_ + bytes + 20 <= disk_bytes_) {
+    if (disk_used_ + bytes + kHeaderBytes <= disk_bytes_) {
         write_disk(key, *video);
     }
     return video;

@@ -203,6 +203,7 @@ void TestClips::cacheKeepsMemoryThenDisk() {
         }
         QCOMPARE(decodes, 3);  // once each: later rounds come from memory or disk
         QCOMPARE(cache.memory_bytes_used(), bytes);
+        // Each file: the pixels and a 20-byte header (8-byte magic, three 32-bit sizes).
         QCOMPARE(cache.disk_bytes_used(), 2 * (bytes + 20));
         QCOMPARE(cache.disk_reads(), std::size_t(4));
         folder = cache.disk_folder();

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include "engine/image_folder.h"
@@ -42,32 +43,20 @@ int main(int argc, char** argv) {
     int epochs = 3, frames = 8, stride = 2, size = 56, resize = 64, batch = 8, workers = 2;
     int cache_mb = 1024, disk_cache_mb = 8192;
     double width = 0.125;
+    const std::map<std::string, int*> ints = {
+        {"--epochs", &epochs},   {"--frames", &frames},     {"--stride", &stride},
+        {"--size", &size},       {"--resize", &resize},     {"--batch", &batch},
+        {"--workers", &workers}, {"--cache-mb", &cache_mb}, {"--disk-cache-mb", &disk_cache_mb}};
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         const char* v = argv[i + 1];
-        if (a == "--data")
+        if (a == "--data") {
             data = v;
-        else if (a == "--epochs")
-            epochs = std::atoi(v);
-        else if (a == "--frames")
-            frames = std::atoi(v);
-        else if (a == "--stride")
-            stride = std::atoi(v);
-        else if (a == "--size")
-            size = std::atoi(v);
-        else if (a == "--resize")
-            resize = std::atoi(v);
-        else if (a == "--width")
+        } else if (a == "--width") {
             width = std::atof(v);
-        else if (a == "--batch")
-            batch = std::atoi(v);
-        else if (a == "--workers")
-            workers = std::atoi(v);
-        else if (a == "--cache-mb")
-            cache_mb = std::atoi(v);
-        else if (a == "--disk-cache-mb")
-            disk_cache_mb = std::atoi(v);
-        else {
+        } else if (ints.count(a)) {
+            *ints.at(a) = std::atoi(v);
+        } else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
         }
