@@ -13,6 +13,7 @@
 #include <exception>
 
 #include "app/logging.h"
+#include "app/video_thumbnail.h"
 #include "engine/errors.h"
 #include "engine/predictor.h"
 
@@ -129,7 +130,8 @@ bool ClassifyBox::classify(const QString& runDir, const QString& imagePath) {
     m_file->setToolTip(QDir::toNativeSeparators(imagePath));
     // The engine reads what it trains on (OpenCV), which is more than Qt shows: a file
     // without a preview is still classified, and one the engine cannot read is refused by it.
-    const QImage image = QImageReader(imagePath).read();
+    const QImage image =
+        isVideo(imagePath) ? middleFrame(imagePath, 256) : QImageReader(imagePath).read();
     m_image->setPixmap(thumbnail(image));
     if (image.isNull()) {
         m_image->setText(tr("No preview"));

@@ -221,9 +221,10 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
     cmd->add_option("--test-fraction", f.e.data.test_fraction, "Test fraction when split");
     cmd->add_option("--workers", f.e.data.workers, "Background decoding threads");
     cmd->add_option("--cache-mb", f.e.data.cache_mb, "Decoded-image cache, MiB");
+    cmd->add_option("--disk-cache-mb", f.e.data.disk_cache_mb, "Videos: disk cache, MiB");
     cmd->add_option("-m,--model", f.e.model.arch,
-                    "Architecture: small_cnn, resnet18 (at least 8 px) or vgg16_bn (at least "
-                    "32 px)");
+                    "Architecture: small_cnn, resnet18, resnet34, resnet50 (at least 8 px), "
+                    "vgg16_bn (at least 32 px), c3d_bn (video clips) or torchscript");
     cmd->add_option("--weights", f.e.model.weights,
                     "Pretrained weights: a .pt file (TorchScript, plain-dict state dict, "
                     "checkpoint) or a run folder; sets their preprocessing unless "
@@ -262,6 +263,12 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
     cmd->add_option("--val-batches", f.e.lr_finder.val_batches,
                     "Range test with --lr-loss val: batches of the validation subset");
     cmd->add_option("--image-size", f.e.preprocessing.image_size, "Input side in pixels");
+    cmd->add_option("--resize", f.e.preprocessing.resize, "Short side before cropping");
+    cmd->add_option("--clip-frames", f.e.preprocessing.clip_frames,
+                    "Videos: frames per clip (0: images)");
+    cmd->add_option("--frame-stride", f.e.preprocessing.frame_stride, "Videos: frames between two");
+    cmd->add_option("--clips-per-video", f.e.preprocessing.clips_per_video, "Videos");
+    cmd->add_option("--width", f.e.model.width, "c3d_bn: channel multiplier");
     cmd->add_option("--channels", f.e.preprocessing.channels, "Input channels, 1 or 3");
     cmd->add_option("--normalize", f.e.preprocessing.normalize, "none, imagenet or dataset");
     cmd->add_flag("--hflip", f.e.preprocessing.hflip, "Random horizontal flips");
@@ -297,6 +304,8 @@ wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
         e.data.workers = g.data.workers;
     if (given("--cache-mb"))
         e.data.cache_mb = g.data.cache_mb;
+    if (given("--disk-cache-mb"))
+        e.data.disk_cache_mb = g.data.disk_cache_mb;
     if (given("--model"))
         e.model.arch = g.model.arch;
     if (given("--weights")) {
@@ -355,6 +364,16 @@ wb::Experiment resolve_experiment(CLI::App* cmd, const TrainFlags& f) {
         e.preprocessing.image_size = g.preprocessing.image_size;
     if (given("--channels"))
         e.preprocessing.channels = g.preprocessing.channels;
+    if (given("--resize"))
+        e.preprocessing.resize = g.preprocessing.resize;
+    if (given("--clip-frames"))
+        e.preprocessing.clip_frames = g.preprocessing.clip_frames;
+    if (given("--frame-stride"))
+        e.preprocessing.frame_stride = g.preprocessing.frame_stride;
+    if (given("--clips-per-video"))
+        e.preprocessing.clips_per_video = g.preprocessing.clips_per_video;
+    if (given("--width"))
+        e.model.width = g.model.width;
     if (given("--normalize"))
         e.preprocessing.normalize = g.preprocessing.normalize;
     if (given("--hflip"))
@@ -618,6 +637,10 @@ int main(int argc, char** argv) {
     scan->add_option("folder", scan_dir, "Dataset folder")->required();
     scan->add_option("--val-fraction", scan_split.val_fraction, "Validation fraction when split");
     scan->add_option("--test-fraction", scan_split.test_fraction, "Test fraction when split");
+    scan->add_option("--clip-frames", scan_split.clip_frames,
+                     "A folder of videos: frames per clip");
+    scan->add_option("--frame-stride", scan_split.frame_stride, "Videos: frames between two");
+    scan->add_option("--clips-per-video", scan_split.clips_per_video, "Videos");
 
     std::string idx_images, idx_labels, idx_out, idx_classes = "numbers";
     int idx_limit = 0;

@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "app/logging.h"
+#include "app/video_thumbnail.h"
 #include "engine/trainer.h"
 
 namespace wb::ui {
@@ -56,6 +57,9 @@ int contentHeight(const QTableWidget* table) {
     }
     return table->horizontalHeader()->sizeHint().height() + rows + 2 * table->frameWidth();
 }
+
+constexpr int kThumbnailSide = 64;
+constexpr int kThumbnailFrames = 16;
 
 int total(const std::vector<int>& counts) {
     int sum = 0;
@@ -195,18 +199,46 @@ void DatasetPanel::scanFolder(const QString& folder) {
             // thread only draws. QImage (unlike QPixmap) may be used off the GUI thread.
             const auto& samples =
                 outcome->scan.train.empty() ? outcome->scan.test : outcome->scan.train;
+            // Videos: the one in the middle of each class's list, as the first ones often
+            // start with a fade from black.
+            std::vector<const wb::Sample*> order;
+            if (outcome->scan.video) {
+                std::vector<std::vector<const wb::Sample*>> byClass(outcome->scan.classes.size());
+                for (const wb::Sample& s : samples) {
+                    if (s.label >= 0 && size_t(s.label) < byClass.size() && s.clip == 0) {
+                        byClass[size_t(s.label)].push_back(&s);
+                    }
+                }
+                for (const auto& list : byClass) {
+                    for (std::size_t k = 0; k < list.size(); ++k) {
+                        order.push_back(list[(list.size() / 2 + k) % list.size()]);
+                    }
+                }
+            } else {
+                for (const wb::Sample& s : samples) {
+                    order.push_back(&s);
+                }
+            }
             std::vector<bool> taken(outcome->scan.classes.size(), false);
-            for (const wb::Sample& s : samples) {
+            for (const wb::Sample* sample : order) {
+                const wb::Sample& s = *sample;
                 if (s.label < 0 || size_t(s.label) >= taken.size() || taken[s.label]) {
                     continue;
                 }
-                QImage image(QString::fromStdString(s.path));
-                if (image.isNull()) {
+                ImageGrid::Item item;
+                item.caption = QString::fromStdString(outcome->scan.classes[s.label]);
+                if (outcome->scan.video) {
+                    item.frames = clipFrames(QString::fromStdString(s.path), kThumbnailFrames,
+                                             options.frame_stride, kThumbnailSide);
+                    item.image = item.frames.isEmpty() ? QImage() : item.frames.front();
+                } else {
+                    item.image = QImage(QString::fromStdString(s.path));
+                }
+                if (item.image.isNull()) {
                     continue;
                 }
                 taken[s.label] = true;
-                outcome->samples.append(
-                    {image, QString::fromStdString(outcome->scan.classes[s.label])});
+                outcome->samples.append(item);
             }
         } catch (const std::exception& e) {
             outcome->error = QString::fromUtf8(e.what());
@@ -259,7 +291,8 @@ void DatasetPanel::apply(const Outcome& outcome) {
 
     const QString name = m_isDemo ? tr("the demo dataset") : shown;
     emit messageLogged(wb::Level::Info,
-                       tr("Scanned %1 in %2 s: %3 classes, %4 images")
+                       (m_scan.video ? tr("Scanned %1 in %2 s: %3 classes, %4 clips")
+                                     : tr("Scanned %1 in %2 s: %3 classes, %4 images"))
                            .arg(name)
                            .arg(outcome.milliseconds / 1000.0, 0, 'f', 1)
                            .arg(m_scan.classes.size())
@@ -332,14 +365,18 @@ void DatasetPanel::showScan() {
 
     const QString where =
         m_isDemo ? tr("Demo dataset (Fashion-MNIST subset)") : QDir::toNativeSeparators(m_folder);
-    QString text = tr("<b>%1</b><br>%2 classes · %3 train · %4 val · %5 test images · %6")
-                       .arg(where.toHtmlEscaped())
-                       .arg(m_scan.classes.size())
-                       .arg(total(train))
-                       .arg(total(val))
-                       .arg(total(test))
-                       .arg(m_scan.phase_layout ? tr("train/val/test folders")
-                                                : tr("split by the experiment's fractions"));
+    QString text =
+        (m_scan.video ? tr("<b>%1</b><br>%2 classes · %3 train · %4 val · %5 test clips "
+                           "(the thumbnails play the centre of one video per class) · %6")
+                      : tr("<b>%1</b><br>%2 classes · %3 train · %4 val · %5 test "
+                           "images · %6"))
+            .arg(where.toHtmlEscaped())
+            .arg(m_scan.classes.size())
+            .arg(total(train))
+            .arg(total(val))
+            .arg(total(test))
+            .arg(m_scan.phase_layout ? tr("train/val/test folders")
+                                     : tr("split by the experiment's fractions"));
     if (!m_scan.skipped.empty() || !m_scan.warnings.empty()) {
         text += tr("<br><span style=\"color:#b06000\">%1 skipped files, %2 warnings</span>")
                     .arg(m_scan.skipped.size())

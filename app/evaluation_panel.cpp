@@ -24,6 +24,7 @@
 #include "app/classify_box.h"
 #include "app/evaluation_files.h"
 #include "app/logging.h"
+#include "app/video_thumbnail.h"
 #include "widgets/confusion_matrix_view.h"
 #include "widgets/prediction_gallery.h"
 
@@ -64,8 +65,11 @@ QString splitName(const wb::EpochEvaluation& e) {
     return e.split == "test" ? EvaluationPanel::tr("test") : EvaluationPanel::tr("validation");
 }
 
-/// Reads an image no larger than the gallery needs.
+/// Reads an image no larger than the gallery needs; a video shows its middle frame.
 QImage readImage(const QString& path) {
+    if (isVideo(path)) {
+        return middleFrame(path, kMaxImageSide);
+    }
     QImageReader reader(path);
     const QSize size = reader.size();
     if (size.isValid() && (size.width() > kMaxImageSide || size.height() > kMaxImageSide)) {

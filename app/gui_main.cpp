@@ -27,6 +27,7 @@
 #include "app/main_window.h"
 #include "app/model_panel.h"
 #include "app/runs_panel.h"
+#include "engine/experiment.h"
 #include "engine/runtime.h"
 #include "engine/trainer.h"
 
@@ -51,6 +52,10 @@ struct CommandLine {
                               QStringLiteral("Continue a stopped or killed run from its last "
                                              "checkpoint."),
                               QStringLiteral("RUN_DIR")};
+    QCommandLineOption config{QStringLiteral("config"),
+                              QStringLiteral("Experiment file to start from (a video experiment, "
+                                             "say, with its clip settings)."),
+                              QStringLiteral("FILE")};
     QCommandLineOption screenshot{QStringLiteral("screenshot"),
                                   QStringLiteral("Save a PNG of the window to FILE; the exit "
                                                  "status is 1 when it cannot be saved."),
@@ -105,7 +110,7 @@ struct CommandLine {
         parser.setApplicationDescription(
             QStringLiteral("Train image classifiers with live charts."));
         parser.addOptions(
-            {data, runs, epochs, start, resume, screenshot, screenshotAfter, quitAfter});
+            {data, runs, epochs, start, resume, config, screenshot, screenshotAfter, quitAfter});
         tab.setFlags(QCommandLineOption::HiddenFromHelp);
         schedule.setFlags(QCommandLineOption::HiddenFromHelp);
         compare.setFlags(QCommandLineOption::HiddenFromHelp);
@@ -274,6 +279,14 @@ int main(int argc, char** argv) {
     wb::set_threads(0);
 
     wb::ui::MainWindow window(options);
+    if (parser.isSet(cli.config)) {
+        try {
+            window.setExperiment(wb::load_experiment(parser.value(cli.config).toStdString()));
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "workbench: %s\n", error.what());
+            return 2;
+        }
+    }
     window.tabs()->setCurrentIndex(startTab);
     if (parser.isSet(cli.schedule)) {
         wb::Experiment e = window.experiment();

@@ -198,11 +198,15 @@ void MainWindow::setExperiment(const wb::Experiment& experiment) {
     split.test_fraction = experiment.data.test_fraction;
     split.seed = experiment.data.split_seed;
     split.verify_decode = experiment.data.verify_decode;
+    split.clip_frames = experiment.preprocessing.clip_frames;
+    split.frame_stride = experiment.preprocessing.frame_stride;
+    split.clips_per_video = experiment.preprocessing.clips_per_video;
     m_dataset->setSplitOptions(split);
     const QString root = QString::fromStdString(experiment.data.root);
     const bool sameFolder =
         root.isEmpty() ? m_dataset->isDemo() : QDir(root).absolutePath() == m_dataset->folder();
-    if (!sameFolder) {
+    // A video experiment reads the same folder differently: scan it again.
+    if (!sameFolder || !m_dataset->hasScan() || m_dataset->scan().video != split.video()) {
         m_dataset->scanFolder(root);
     }
 }

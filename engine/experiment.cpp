@@ -103,12 +103,12 @@ const std::vector<std::string> kTopKeys = {"name",           "data",
                                            "early_stopping", "mixed_precision"};
 const std::map<std::string, std::vector<std::string>> kSectionKeys = {
     {"data",
-     {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb",
-      "verify_decode"}},
+     {"root", "val_fraction", "test_fraction", "split_seed", "workers", "cache_mb", "disk_cache_mb",
+      "cache_dir", "verify_decode"}},
     {"model", model_keys()},
     {"preprocessing",
      {"image_size", "resize", "random_crop", "crop_padding", "hflip", "channels", "normalize",
-      "mean", "std"}},
+      "mean", "std", "clip_frames", "frame_stride", "clips_per_video", "clip_sampling"}},
     {"optimizer", {"type", "lr", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"}},
     {"schedule", schedule_keys()},
     {"lr_finder", lr_finder_keys()},
@@ -119,6 +119,7 @@ const std::map<std::string, std::vector<std::string>> kSectionKeys = {
 
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
 const std::vector<std::string> kNormalizations = {"none", "imagenet", "dataset"};
+const std::vector<std::string> kClipSamplings = {"random", "uniform"};
 
 // ---------------------------------------------------------------------------------------------
 // Reading YAML nodes into typed fields, remembering where each value was.
@@ -364,6 +365,8 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                                  p.field("data", "split_seed", &d.split_seed),
                                  p.field("data", "workers", &d.workers),
                                  p.field("data", "cache_mb", &d.cache_mb),
+                                 p.field("data", "disk_cache_mb", &d.disk_cache_mb),
+                                 p.field("data", "cache_dir", &d.cache_dir),
                                  p.field("data", "verify_decode", &d.verify_decode)});
                  }),
          section("model",
@@ -375,7 +378,8 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                          {p.field(s, "arch", &m.arch), p.field(s, "weights", &m.weights),
                           p.field(s, "finetune", &m.finetune), p.field(s, "stages", &m.stages),
                           p.field(s, "backbone_lr_factor", &m.backbone_lr_factor),
-                          p.field(s, "unfreeze_epoch", &m.unfreeze_epoch)});
+                          p.field(s, "unfreeze_epoch", &m.unfreeze_epoch),
+                          p.field(s, "width", &m.width)});
                  }),
          section("preprocessing",
                  [&](const YAML::Node& n) {
@@ -388,7 +392,10 @@ Experiment read_experiment(Parser& p, const YAML::Node& root) {
                           p.field(s, "crop_padding", &pre.crop_padding),
                           p.field(s, "hflip", &pre.hflip), p.field(s, "channels", &pre.channels),
                           p.field(s, "normalize", &pre.normalize), p.field(s, "mean", &pre.mean),
-                          p.field(s, "std", &pre.std)});
+                          p.field(s, "std", &pre.std), p.field(s, "clip_frames", &pre.clip_frames),
+                          p.field(s, "frame_stride", &pre.frame_stride),
+                          p.field(s, "clips_per_video", &pre.clips_per_video),
+                          p.field(s, "clip_sampling", &pre.clip_sampling)});
                  }),
          section("optimizer",
                  [&](const YAML::Node& n) {
@@ -554,6 +561,29 @@ void check_data(const DataConfig& d, const Fail& fail) {
     }
     check_at_least(fail, "data.workers", d.workers, 0);
     check_at_least(fail, "data.cache_mb", d.cache_mb, 0);
+    check_at_least(fail, "data.disk_cache_mb", d.disk_cache_mb, 0);
+}
+
+void check_clips(const Experiment& e, const Fail& fail) {
+    const Preprocessing& p = e.preprocessing;
+    check_at_least(fail, "preprocessing.clip_frames", p.clip_frames, 0);
+    check_at_least(fail, "preprocessing.frame_stride", p.frame_stride, 1);
+    check_at_least(fail, "preprocessing.clips_per_video", p.clips_per_video, 1);
+    check_one_of(fail, "preprocessing.clip_sampling", p.clip_sampling, kClipSamplings,
+                 "clip sampling");
+    check_range(fail, "model.width", e.model.width, 0, 64, true, false);
+    const bool video_model = e.model.arch == "c3d_bn";
+    if (video_model && !p.is_video()) {
+        fail({"preprocessing.clip_frames", "model.arch"},
+             "model.arch: c3d_bn classifies video clips; set preprocessing.clip_frames (16 in the "
+             "paper) for a folder of videos");
+    }
+    if (!video_model && p.is_video()) {
+        fail({"model.arch", "preprocessing.clip_frames"},
+             "model.arch: " + e.model.arch +
+                 " classifies images, not clips; use c3d_bn for videos or set "
+                 "preprocessing.clip_frames to 0");
+    }
 }
 
 void check_preprocessing(const Preprocessing& p, const Fail& fail) {
@@ -613,6 +643,7 @@ void check_experiment(const Experiment& e, const Fail& fail) {
     check_data(e.data, fail);
     check_model(e, fail);
     check_preprocessing(e.preprocessing, fail);
+    check_clips(e, fail);
     check_optimizer(e.optimizer, fail);
     check_schedule(e, fail);
     check_at_least(fail, "epochs", e.epochs, 1);
@@ -704,15 +735,16 @@ std::string detail::yaml_bool(bool value) {
 bool Experiment::operator==(const Experiment& other) const {
     const auto tie_data = [](const DataConfig& d) {
         return std::tie(d.root, d.val_fraction, d.test_fraction, d.split_seed, d.workers,
-                        d.cache_mb, d.verify_decode);
+                        d.cache_mb, d.disk_cache_mb, d.cache_dir, d.verify_decode);
     };
     const auto tie_model = [](const ModelConfig& m) {
         return std::tie(m.arch, m.weights, m.finetune, m.stages, m.backbone_lr_factor,
-                        m.unfreeze_epoch);
+                        m.unfreeze_epoch, m.width);
     };
     const auto tie_pre = [](const Preprocessing& p) {
         return std::tie(p.image_size, p.resize, p.random_crop, p.crop_padding, p.hflip, p.channels,
-                        p.normalize, p.mean, p.std);
+                        p.normalize, p.mean, p.std, p.clip_frames, p.frame_stride,
+                        p.clips_per_video, p.clip_sampling);
     };
     const auto tie_opt = [](const OptimizerConfig& o) {
         return std::tie(o.type, o.lr, o.momentum, o.nesterov, o.weight_decay, o.beta1, o.beta2,
@@ -749,15 +781,16 @@ bool Experiment::operator==(const Experiment& other) const {
 }
 
 const std::vector<std::string>& available_models() {
-    static const std::vector<std::string> models = {"small_cnn", "resnet18", "resnet34",
-                                                    "resnet50",  "vgg16_bn", "torchscript"};
+    static const std::vector<std::string> models = {
+        "small_cnn", "resnet18", "resnet34", "resnet50", "vgg16_bn", "c3d_bn", "torchscript"};
     return models;
 }
 
 int min_image_size(const std::string& arch) {
     // Five halvings leave VGG's features 1 pixel wide at 32; the small CNN pools twice.
-    static const std::map<std::string, int> sizes = {
-        {"small_cnn", 4}, {"resnet18", 8}, {"resnet34", 8}, {"resnet50", 8}, {"vgg16_bn", 32}};
+    static const std::map<std::string, int> sizes = {{"small_cnn", 4}, {"resnet18", 8},
+                                                     {"resnet34", 8},  {"resnet50", 8},
+                                                     {"vgg16_bn", 32}, {"c3d_bn", 8}};
     auto it = sizes.find(arch);
     return it == sizes.end() ? 1 : it->second;
 }
@@ -828,6 +861,9 @@ std::string to_yaml(const Experiment& e) {
     w.key("split_seed", std::to_string(d.split_seed), 2);
     w.key("workers", std::to_string(d.workers), 2, "background decoding threads");
     w.key("cache_mb", std::to_string(d.cache_mb), 2, "MiB of decoded images kept in memory");
+    w.key("disk_cache_mb", std::to_string(d.disk_cache_mb), 2,
+          "videos: MiB of decoded clips on disk");
+    w.key("cache_dir", yaml_string(d.cache_dir), 2, "videos: disk cache parent; empty: temp");
     w.key("verify_decode", yaml_bool(d.verify_decode), 2);
 
     write_model(w, e.model);
@@ -843,6 +879,11 @@ std::string to_yaml(const Experiment& e) {
     w.key("normalize", yaml_string(p.normalize), 2, join(kNormalizations));
     w.key("mean", yaml_list(p.mean), 2, "per channel, pixels in [0, 1]");
     w.key("std", yaml_list(p.std), 2);
+    w.key("clip_frames", std::to_string(p.clip_frames), 2, "videos: frames per clip; 0: images");
+    w.key("frame_stride", std::to_string(p.frame_stride), 2, "videos: frames between two");
+    w.key("clips_per_video", std::to_string(p.clips_per_video), 2, "videos");
+    w.key("clip_sampling", yaml_string(p.clip_sampling), 2,
+          "videos, training: " + join(kClipSamplings));
 
     const OptimizerConfig& o = e.optimizer;
     w.section("optimizer");

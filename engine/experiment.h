@@ -19,6 +19,11 @@ struct DataConfig {
     int workers = 2;
     /// Memory cache of decoded images, in MiB.
     int cache_mb = 1024;
+    /// Video datasets: decoded videos beyond cache_mb go to a disk cache of this many MiB
+    /// (0: none), in a folder made inside `cache_dir` (empty: the system's temporary folder)
+    /// and removed when the run ends.
+    int disk_cache_mb = 8192;
+    std::string cache_dir;
     bool verify_decode = true;
 };
 
@@ -43,6 +48,8 @@ struct ModelConfig {
     /// Gradual unfreezing: with "head" or "last_stages", every layer trains from this epoch on
     /// (1-based); 0 never.
     int unfreeze_epoch = 0;
+    /// c3d_bn: channels of every layer and of fc6, fc7 times this (> 0).
+    double width = 1.0;
 };
 
 struct OptimizerConfig {

@@ -12,7 +12,7 @@ namespace wb::detail {
 
 const std::vector<std::string>& model_keys() {
     static const std::vector<std::string> keys = {
-        "arch", "weights", "finetune", "stages", "backbone_lr_factor", "unfreeze_epoch"};
+        "arch", "weights", "finetune", "stages", "backbone_lr_factor", "unfreeze_epoch", "width"};
     return keys;
 }
 
@@ -69,6 +69,7 @@ void write_model(Writer& w, const ModelConfig& m) {
           "backbone rate / head rate, in (0, 1]");
     w.key("unfreeze_epoch", std::to_string(m.unfreeze_epoch), 2,
           "every layer trains from this epoch; 0: never");
+    w.key("width", number_text(m.width), 2, "c3d_bn: channel multiplier");
 }
 
 }  // namespace wb::detail

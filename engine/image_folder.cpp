@@ -14,8 +14,10 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/clips.h"
 #include "engine/errors.h"
 #include "engine/image_io.h"
+#include "engine/video_io.h"
 
 namespace wb {
 
@@ -62,16 +64,31 @@ std::vector<fs::path> sorted_entries(const fs::path& dir) {
 }
 
 /// Files below a class folder (recursively), sorted; hidden and non-image entries go to
-/// `skipped`.
-void collect_files(const fs::path& dir, const ClassFolder& cls, int depth,
+/// `skipped`. With `video`, the samples are video files and folders of frames.
+void collect_files(const fs::path& dir, const ClassFolder& cls, int depth, bool video,
                    std::vector<Candidate>* out, std::vector<SkippedFile>* skipped) {
     for (const fs::path& p : sorted_entries(dir)) {
         const bool folder = is_dir(p);
         if (is_hidden(p)) {
             skipped->push_back({p.string(), folder ? "hidden folder" : "hidden file"});
+        } else if (video) {
+            if (folder && is_frame_folder(p.string())) {
+                out->push_back({p.string(), cls.name, cls.phase});
+            } else if (folder) {
+                if (depth < kMaxDepth) {
+                    collect_files(p, cls, depth + 1, video, out, skipped);
+                }
+            } else if (has_video_extension(p.string())) {
+                out->push_back({p.string(), cls.name, cls.phase});
+            } else if (has_image_extension(p.string())) {
+                skipped->push_back(
+                    {p.string(), "an image beside the clips (a clip's frames need a folder)"});
+            } else {
+                skipped->push_back({p.string(), "not a video file"});
+            }
         } else if (folder) {
             if (depth < kMaxDepth) {
-                collect_files(p, cls, depth + 1, out, skipped);
+                collect_files(p, cls, depth + 1, video, out, skipped);
             }
         } else if (!has_image_extension(p.string())) {
             skipped->push_back({p.string(), "not an image file"});
@@ -81,10 +98,10 @@ void collect_files(const fs::path& dir, const ClassFolder& cls, int depth,
     }
 }
 
-/// Records a file found above the class folders: an image there is skipped, other files
-/// (README, LICENSE, a CSV) are documentation and pass silently.
+/// Records a file found above the class folders: an image or video there is skipped, other
+/// files (README, LICENSE, a CSV) are documentation and pass silently.
 void note_stray_file(const fs::path& p, std::vector<SkippedFile>* skipped) {
-    if (has_image_extension(p.string())) {
+    if (has_image_extension(p.string()) || has_video_extension(p.string())) {
         skipped->push_back({p.string(), "outside a class folder"});
     }
 }
@@ -134,10 +151,15 @@ std::vector<ClassFolder> list_class_folders(const std::string& root, DatasetScan
 }
 
 /// Why each file is unusable (empty string when it is fine), checked on a few threads.
-/// Stops early, leaving the rest unchecked, once `*cancel` is set.
+/// Stops early, leaving the rest unchecked, once `*cancel` is set. With `frames`, the files
+/// are videos and it receives their frame counts.
 std::vector<std::string> check_files(const std::vector<Candidate>& files, bool decode,
-                                     const std::atomic<bool>* cancel) {
+                                     const std::atomic<bool>* cancel,
+                                     std::vector<int>* frames = nullptr) {
     std::vector<std::string> reasons(files.size());
+    if (frames) {
+        frames->assign(files.size(), 0);
+    }
     std::atomic<std::size_t> next{0};
     auto work = [&] {
         for (std::size_t i = next++; i < files.size(); i = next++) {
@@ -145,7 +167,10 @@ std::vector<std::string> check_files(const std::vector<Candidate>& files, bool d
                 return;
             }
             try {
-                if (decode) {
+                if (frames) {
+                    (*frames)[i] = decode ? verify_video(files[i].path, &reasons[i])
+                                          : probe_video(files[i].path, &reasons[i]);
+                } else if (decode) {
                     read_image_raw(files[i].path, &reasons[i]);
                 } else {
                     reasons[i] = check_image_file(files[i].path);
@@ -156,7 +181,8 @@ std::vector<std::string> check_files(const std::vector<Candidate>& files, bool d
         }
     };
     const unsigned cores = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-    const std::size_t helpers = std::min<std::size_t>(cores - 1, files.size() / 64);
+    const std::size_t helpers =
+        std::min<std::size_t>(cores - 1, frames ? files.size() : files.size() / 64);
     std::vector<std::thread> threads;
     for (std::size_t t = 0; t < helpers; ++t) {
         threads.emplace_back(work);
@@ -206,6 +232,23 @@ void split_class(const std::vector<Sample>& items, const SplitOptions& o, std::u
     }
 }
 
+/// Each video becomes `clips` samples, its clips 0 .. clips - 1, in the video's split (so that
+/// the clips of one video never straddle two splits).
+// Limitation: evaluation then counts clips, not videos: the confusion matrix and accuracy are
+// per clip, and a video's clips are not averaged into one prediction.
+void expand_clips(DatasetScan* scan, int clips) {
+    for (std::vector<Sample>* split : {&scan->train, &scan->val, &scan->test}) {
+        std::vector<Sample> out;
+        out.reserve(split->size() * std::size_t(clips));
+        for (const Sample& s : *split) {
+            for (int k = 0; k < clips; ++k) {
+                out.push_back({s.path, s.label, k});
+            }
+        }
+        *split = std::move(out);
+    }
+}
+
 }  // namespace
 
 const char* split_name(Split split) {
@@ -240,7 +283,7 @@ std::string DatasetScan::summary() const {
        << (phase_layout ? "phase folders" : "split from class folders")
        << (val_held_out ? ", val held out of train/" : "") << "\n";
     os << "  train " << train.size() << ", val " << val.size() << ", test " << test.size()
-       << " images\n";
+       << (video ? " clips\n" : " images\n");
     const std::vector<int> tr = class_counts(Split::Train);
     const std::vector<int> va = class_counts(Split::Val);
     const std::vector<int> te = class_counts(Split::Test);
@@ -323,7 +366,7 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
     for (const ClassFolder& f : folders) {
         names.insert(f.name);
         usable[{f.phase, f.name}] = 0;
-        collect_files(f.path, f, 0, &files, &scan.skipped);
+        collect_files(f.path, f, 0, options.video(), &files, &scan.skipped);
     }
     scan.classes.assign(names.begin(), names.end());
     std::map<std::string, int> label_of;
@@ -331,7 +374,10 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
         label_of[scan.classes[i]] = static_cast<int>(i);
     }
 
-    const std::vector<std::string> reasons = check_files(files, options.verify_decode, cancel);
+    std::vector<int> frames;
+    const std::vector<std::string> reasons =
+        check_files(files, options.verify_decode, cancel, options.video() ? &frames : nullptr);
+    scan.video = options.video();
     if (cancel && *cancel) {
         throw DataError("Scan of " + root + " cancelled");
     }
@@ -343,6 +389,9 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
             continue;
         }
         ++usable[{c.phase, c.class_name}];
+        if (scan.video && frames[i] < clip_span(options.clip_frames, options.frame_stride)) {
+            ++scan.looped_videos;
+        }
         const Sample s{c.path, label_of[c.class_name]};
         if (!scan.phase_layout) {
             by_class[static_cast<std::size_t>(s.label)].push_back(s);
@@ -353,7 +402,9 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
 
     for (const ClassFolder& f : folders) {
         if (usable[{f.phase, f.name}] == 0) {
-            scan.warnings.push_back("class folder " + f.path + " holds no usable images");
+            scan.warnings.push_back(
+                "class folder " + f.path +
+                (scan.video ? " holds no usable videos" : " holds no usable images"));
         }
     }
     if (phases_present.size() > 1) {
@@ -389,6 +440,15 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
         scan.val_held_out = !scan.val.empty();
     }
 
+    if (scan.video) {
+        expand_clips(&scan, std::max(1, options.clips_per_video));
+        if (scan.looped_videos > 0) {
+            scan.warnings.push_back(
+                std::to_string(scan.looped_videos) + " videos are shorter than a clip (" +
+                std::to_string(clip_span(options.clip_frames, options.frame_stride)) +
+                " frames) and are padded by looping");
+        }
+    }
     const std::size_t total = scan.train.size() + scan.val.size() + scan.test.size();
     if (total == 0) {
         std::string detail = std::to_string(folders.size()) + " class folders, " +
@@ -396,10 +456,12 @@ DatasetScan scan_image_folder(const std::string& root, const SplitOptions& optio
         if (!scan.skipped.empty()) {
             detail += "; first: " + scan.skipped[0].path + ": " + scan.skipped[0].reason;
         }
-        throw DataError("No usable images in " + root + " (" + detail + ")");
+        throw DataError(std::string(scan.video ? "No usable videos in " : "No usable images in ") +
+                        root + " (" + detail + ")");
     }
     if (scan.train.empty()) {
-        throw DataError("No usable images in " + (fs::path(root) / "train").string());
+        throw DataError(std::string(scan.video ? "No usable videos in " : "No usable images in ") +
+                        (fs::path(root) / "train").string());
     }
     return scan;
 }

@@ -15,6 +15,8 @@ const char* split_name(Split split);
 struct Sample {
     std::string path;
     int label = 0;
+    /// Video datasets: which of the video's Preprocessing::clips_per_video clips this is.
+    int clip = 0;
 };
 
 /// A file that was found but not used, and why ("empty file", "not an image", "truncated",
@@ -33,6 +35,15 @@ struct SplitOptions {
     /// Decode every image while scanning, so that broken files are skipped before training
     /// starts. Turning it off only checks names, sizes and file signatures.
     bool verify_decode = true;
+    /// A video dataset when above 0: class folders hold video files (has_video_extension())
+    /// and folders of frames, one clip per folder (is_frame_folder()). Frames per clip, the
+    /// stride between them and the clips per video (see engine/clips.h); a video shorter than
+    /// a clip is counted in DatasetScan::looped_videos. verify_decode decodes every frame.
+    int clip_frames = 0;
+    int frame_stride = 1;
+    int clips_per_video = 1;
+
+    bool video() const { return clip_frames > 0; }
 };
 
 /// The result of scanning a dataset folder.
@@ -43,6 +54,10 @@ struct DatasetScan {
     /// True when a phase layout had no val/ and `val` was held out of train/ (stratified,
     /// seeded, SplitOptions::val_fraction).
     bool val_held_out = false;
+    /// A video dataset: each sample is one clip (Sample::clip) of a video or frame folder.
+    bool video = false;
+    /// Videos (not clips) shorter than a clip, padded by looping.
+    std::size_t looped_videos = 0;
     /// Class names, sorted; a label is an index into it.
     std::vector<std::string> classes;
     std::vector<Sample> train;

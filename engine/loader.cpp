@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include "engine/clip_cache.h"
+#include "engine/clips.h"
 #include "engine/errors.h"
 #include "engine/image_io.h"
 #include "engine/transforms.h"
@@ -39,6 +41,8 @@ struct Loader::Impl {
     std::vector<char> bad;              // guarded by cache_mutex; 1 = failed to decode
     std::vector<SkippedFile> failures;  // guarded by cache_mutex
     std::atomic<std::size_t> cache_used{0};
+    /// Video datasets: decoded videos, by path (the clips of one video share it).
+    std::unique_ptr<ClipCache> clips;
 
     // The current epoch. `order` and `epoch` change only while no worker runs.
     std::vector<std::size_t> order;
@@ -60,8 +64,16 @@ struct Loader::Impl {
     bool failed = false;                // guarded by mutex: a batch failed, stop claiming
     bool cancel = false;                // guarded by mutex
 
+    /// A decoded sample: an image, or a video for video datasets.
+    struct Decoded {
+        cv::Mat image;
+        std::shared_ptr<const DecodedVideo> video;
+        bool ok() const { return !image.empty() || video; }
+    };
     cv::Mat load(std::size_t index);
-    std::size_t load_at(std::size_t pos, cv::Mat* raw);
+    Decoded load_sample(std::size_t index);
+    void mark_bad(std::size_t index, const std::string& reason);
+    std::size_t load_at(std::size_t pos, Decoded* sample);
     Batch make_batch(std::size_t b);
     void worker();
     void stop();
@@ -97,20 +109,58 @@ cv::Mat Loader::Impl::load(std::size_t index) {
     return raw;
 }
 
+/// Records that sample `index` failed; the clips of one video are listed once.
+void Loader::Impl::mark_bad(std::size_t index, const std::string& reason) {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    if (bad[index]) {
+        return;
+    }
+    bad[index] = 1;
+    const std::string& path = samples[index].path;
+    if (std::none_of(failures.begin(), failures.end(),
+                     [&](const SkippedFile& f) { return f.path == path; })) {
+        failures.push_back({path, reason});
+    }
+}
+
+Loader::Impl::Decoded Loader::Impl::load_sample(std::size_t index) {
+    Decoded d;
+    if (!clips) {
+        d.image = load(index);
+        return d;
+    }
+    {
+        std::lock_guard<std::mutex> lock(cache_mutex);
+        if (bad[index]) {
+            return d;
+        }
+    }
+    const std::string& path = samples[index].path;
+    const int side = pre.resize_side();
+    std::string reason;
+    d.video = clips->get(
+        path, [&](std::string* error) { return decode_video(path, side, error); }, &reason);
+    if (!d.video) {
+        mark_bad(index, reason);
+    }
+    return d;
+}
+
 /// Loads the sample at position `pos` of the epoch's order or, when it fails, the next good
 /// one after it (wrapping around). Returns the sample index.
-std::size_t Loader::Impl::load_at(std::size_t pos, cv::Mat* raw) {
+std::size_t Loader::Impl::load_at(std::size_t pos, Decoded* sample) {
     const std::size_t n = order.size();
     for (std::size_t k = 0; k < n; ++k) {
         const std::size_t index = order[(pos + k) % n];
-        *raw = load(index);
-        if (!raw->empty()) {
+        *sample = load_sample(index);
+        if (sample->ok()) {
             return index;
         }
     }
     std::lock_guard<std::mutex> lock(cache_mutex);
-    throw DataError("None of the " + std::to_string(n) + " images could be loaded; first: " +
-                    failures.front().path + ": " + failures.front().reason);
+    throw DataError("None of the " + std::to_string(n) + (clips ? " clips" : " images") +
+                    " could be loaded; first: " + failures.front().path + ": " +
+                    failures.front().reason);
 }
 
 Batch Loader::Impl::make_batch(std::size_t b) {
@@ -119,7 +169,11 @@ Batch Loader::Impl::make_batch(std::size_t b) {
     const std::size_t count = std::min(order.size(), begin + bs) - begin;
     const auto n = static_cast<std::int64_t>(count);
     Batch batch;
-    batch.images = at::empty({n, pre.channels, pre.image_size, pre.image_size}, at::kFloat);
+    batch.images =
+        pre.is_video()
+            ? at::empty({n, pre.channels, pre.clip_frames, pre.image_size, pre.image_size},
+                        at::kFloat)
+            : at::empty({n, pre.channels, pre.image_size, pre.image_size}, at::kFloat);
     batch.labels = at::empty({n}, at::kLong);
     batch.indices.resize(count);
     float* images = batch.images.data_ptr<float>();
@@ -127,11 +181,19 @@ Batch Loader::Impl::make_batch(std::size_t b) {
     const std::uint64_t epoch_seed = mix_seed(opt.seed, static_cast<std::uint64_t>(epoch));
     for (std::size_t i = 0; i < count; ++i) {
         const std::size_t pos = begin + i;
-        cv::Mat raw;
-        const std::size_t index = load_at(pos, &raw);
+        Decoded sample;
+        const std::size_t index = load_at(pos, &sample);
         const std::uint64_t s = mix_seed(epoch_seed, pos);
         std::mt19937 rng(static_cast<std::uint32_t>(s ^ (s >> 32)));
-        preprocess_into(raw, pre, opt.train, rng, images + i * sample_floats);
+        if (sample.video) {
+            const bool random = opt.train && pre.clip_sampling == "random";
+            const std::vector<int> frames = clip_frame_indices(
+                sample.video->frames, pre.clip_frames, pre.frame_stride, samples[index].clip,
+                std::max(1, pre.clips_per_video), random, rng);
+            clip_into(*sample.video, frames, pre, opt.train, rng, images + i * sample_floats);
+        } else {
+            preprocess_into(sample.image, pre, opt.train, rng, images + i * sample_floats);
+        }
         labels[i] = samples[index].label;
         batch.indices[i] = static_cast<std::int64_t>(index);
     }
@@ -205,7 +267,12 @@ Loader::Loader(std::vector<Sample> samples, Preprocessing preprocessing, LoaderO
     } else {
         d.batches = options.drop_last ? n / bs : (n + bs - 1) / bs;
     }
-    d.sample_floats = std::size_t(d.pre.channels) * d.pre.image_size * d.pre.image_size;
+    d.sample_floats = std::size_t(d.pre.channels) * d.pre.image_size * d.pre.image_size *
+                      std::size_t(std::max(1, d.pre.clip_frames));
+    if (d.pre.is_video()) {
+        d.clips = std::make_unique<ClipCache>(options.cache_bytes, options.disk_cache_dir,
+                                              options.disk_cache_bytes);
+    }
     d.cache.resize(n);
     d.bad.assign(n, 0);
 }
@@ -277,7 +344,15 @@ std::vector<SkippedFile> Loader::skipped_files() const {
 }
 
 std::size_t Loader::cache_bytes_used() const {
-    return impl_->cache_used;
+    return impl_->clips ? impl_->clips->memory_bytes_used() : impl_->cache_used.load();
+}
+
+std::size_t Loader::disk_cache_bytes_used() const {
+    return impl_->clips ? impl_->clips->disk_bytes_used() : 0;
+}
+
+std::size_t Loader::videos_decoded() const {
+    return impl_->clips ? impl_->clips->decoded() : 0;
 }
 
 const std::vector<Sample>& Loader::samples() const {

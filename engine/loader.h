@@ -28,6 +28,11 @@ struct LoaderOptions {
     /// Decoded images are kept in memory, as decoded (8- or 16-bit, not float), up to this many
     /// bytes; once one does not fit, no more are added.
     std::size_t cache_bytes = std::size_t(1) << 30;
+    /// Video datasets: decoded videos that do not fit in cache_bytes go to raw files in a
+    /// folder of the loader's own, made in `disk_cache_dir` (empty: the system's temporary
+    /// folder) and removed with the loader, up to `disk_cache_bytes`.
+    std::string disk_cache_dir;
+    std::size_t disk_cache_bytes = std::size_t(8) << 30;
     /// Leave out the last, partial batch. Implied when shard_count > 1.
     bool drop_last = false;
     /// Data-parallel sharding: this process is shard `shard_rank` of `shard_count`, and
@@ -42,7 +47,8 @@ struct LoaderOptions {
 };
 
 struct Batch {
-    at::Tensor images;  ///< float32 [B, C, H, W]
+    /// float32 [B, C, H, W]; video datasets: clips [B, C, T, H, W] (T = clip_frames)
+    at::Tensor images;
     at::Tensor labels;  ///< int64 [B]
     /// Positions in the loader's sample list, for galleries and per-image reports.
     std::vector<std::int64_t> indices;
@@ -54,7 +60,10 @@ struct Batch {
 /// options and the epoch, never on thread timing: sample position k of epoch e is augmented
 /// with a generator seeded from (seed, e, k). An image that fails to decode at load time is
 /// replaced by the next good one in the epoch's order (so usually from the same batch) and
-/// counted in skipped(). With `workers` = 0, next() loads in the calling thread.
+/// counted in skipped(). With `workers` = 0, next() loads in the calling thread. When the
+/// preprocessing has clip_frames > 0 the samples are videos (see engine/video_io.h), each
+/// batch holds clips (engine/clips.h: the frames of Sample::clip, crop and flip shared by the
+/// clip's frames) and decoded videos are cached in memory, then on disk.
 class Loader {
 public:
     Loader(std::vector<Sample> samples, Preprocessing preprocessing, LoaderOptions options);
@@ -76,7 +85,9 @@ public:
     std::size_t skipped() const;      ///< images that failed to decode while loading
     /// The files counted in skipped(), with the reason each failed.
     std::vector<SkippedFile> skipped_files() const;
-    std::size_t cache_bytes_used() const;  ///< bytes of decoded images held, <= cache_bytes
+    std::size_t cache_bytes_used() const;       ///< bytes of decoded images held, <= cache_bytes
+    std::size_t disk_cache_bytes_used() const;  ///< video datasets: bytes in the disk cache
+    std::size_t videos_decoded() const;         ///< video datasets: decodes so far (not cache hits)
     const std::vector<Sample>& samples() const;
 
 private:

@@ -41,6 +41,9 @@ std::shared_ptr<Classifier> make_model(const ModelSpec& spec) {
     if (spec.arch == "vgg16_bn") {
         return make_vgg16_bn(spec.in_channels, spec.num_classes);
     }
+    if (spec.arch == "c3d_bn") {
+        return make_c3d_bn(spec);
+    }
     std::string names;
     for (const auto& name : available_models()) {
         names += (names.empty() ? "" : ", ") + name;

@@ -12,7 +12,8 @@
 
 namespace wb {
 
-/// A classifier: images [B, C, H, W] in, logits [B, num_classes] out. It splits into a
+/// A classifier: images [B, C, H, W] (clips [B, C, T, H, W] for c3d_bn) in, logits
+/// [B, num_classes] out. It splits into a
 /// feature extractor and a last linear layer: forward(x) == classify(features(x)).
 class Classifier : public torch::nn::Module {
 public:
@@ -23,7 +24,7 @@ public:
     /// The last linear layer: features [B, feature_size()] to logits [B, num_classes].
     virtual torch::Tensor classify(torch::Tensor features) = 0;
     /// Width D of features(): 3136 for small_cnn, 512 for resnet18 and resnet34, 2048 for
-    /// resnet50, 4096 for vgg16_bn.
+    /// resnet50, 4096 for vgg16_bn and c3d_bn (4096 times its width).
     virtual std::int64_t feature_size() const = 0;
     /// Training or evaluation mode, except that a batch norm layer whose weight and bias are
     /// both frozen (requires_grad false) stays in eval mode: a fixed feature extractor keeps
@@ -41,6 +42,11 @@ struct ModelSpec {
     /// arch "torchscript": the TorchScript archive (engine/torchscript_model.h); its own first
     /// layer sets the input channels.
     std::string torchscript;
+    /// c3d_bn only: the clips' frames and side (fc6's input size follows from them), and the
+    /// width multiplier of every layer (0.25: a quarter of the channels and of fc6 and fc7).
+    int clip_frames = 16;
+    int image_size = 112;
+    double width = 1.0;
 };
 
 /// Builds an initialized model; throws ConfigError for an unknown architecture.
@@ -60,6 +66,13 @@ std::shared_ptr<Classifier> make_resnet34(int in_channels, int num_classes);
 std::shared_ptr<Classifier> make_resnet50(int in_channels, int num_classes);
 /// torchvision.models.vgg16_bn with `in_channels` inputs; any size from 32x32 up.
 std::shared_ptr<Classifier> make_vgg16_bn(int in_channels, int num_classes);
+
+/// C3D with batch norm after every 3D convolution (see engine/c3d.cpp), for clips
+/// [B, C, T, H, W] of spec.clip_frames x spec.image_size x spec.image_size; any size from 1 up
+/// (a pooling leaves a dimension that is already 1 alone).
+std::shared_ptr<Classifier> make_c3d_bn(const ModelSpec& spec);
+/// Inputs of c3d_bn's fc6: 8192 for 16x112x112 at width 1.
+std::int64_t c3d_flattened_size(const ModelSpec& spec);
 
 /// Number of scalar parameters, and of those that require gradients.
 std::int64_t parameter_count(const torch::nn::Module& module, bool trainable_only = false);

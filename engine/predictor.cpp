@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 
+#include "engine/clips.h"
 #include "engine/errors.h"
 #include "engine/experiment.h"
 #include "engine/image_io.h"
@@ -54,6 +55,9 @@ Predictor::Predictor(const std::string& run_dir, const std::string& checkpoint)
     if (spec.arch == "torchscript") {
         spec.torchscript = m_impl->experiment.model.weights;
     }
+    spec.clip_frames = m_impl->experiment.preprocessing.clip_frames;
+    spec.image_size = m_impl->experiment.preprocessing.image_size;
+    spec.width = m_impl->experiment.model.width;
     m_impl->model = make_model(spec);
     try {
         torch::serialize::InputArchive archive;
@@ -75,15 +79,29 @@ const std::vector<std::string>& Predictor::classes() const {
 std::vector<std::pair<std::string, double>> Predictor::predict(const std::string& image_path,
                                                                int k) const {
     std::string error;
-    const cv::Mat raw = read_image_raw(image_path, &error);
-    if (raw.empty()) {
-        throw DataError(image_path + ": " + (error.empty() ? "cannot decode the image" : error));
-    }
     const Preprocessing& p = m_impl->experiment.preprocessing;
-    torch::Tensor input = torch::empty({1, p.channels, p.image_size, p.image_size});
     std::mt19937 rng(0);  // unused without augmentation
-    preprocess_into(to_float_image(raw, p.channels), p, /*train=*/false, rng,
-                    input.data_ptr<float>());
+    torch::Tensor input;
+    if (p.is_video()) {
+        // The evaluation clip: the video's centre.
+        const DecodedVideo video = decode_video(image_path, p.resize_side(), &error);
+        if (video.empty()) {
+            throw DataError(image_path + ": " + error);
+        }
+        input = torch::empty({1, p.channels, p.clip_frames, p.image_size, p.image_size});
+        clip_into(video,
+                  clip_frame_indices(video.frames, p.clip_frames, p.frame_stride, 0, 1, false, rng),
+                  p, /*train=*/false, rng, input.data_ptr<float>());
+    } else {
+        const cv::Mat raw = read_image_raw(image_path, &error);
+        if (raw.empty()) {
+            throw DataError(image_path + ": " +
+                            (error.empty() ? "cannot decode the image" : error));
+        }
+        input = torch::empty({1, p.channels, p.image_size, p.image_size});
+        preprocess_into(to_float_image(raw, p.channels), p, /*train=*/false, rng,
+                        input.data_ptr<float>());
+    }
     torch::NoGradGuard no_grad;
     const torch::Tensor probabilities = torch::softmax(m_impl->model->forward(input), 1)[0];
     const int n = static_cast<int>(m_impl->classes.size());

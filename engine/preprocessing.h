@@ -28,7 +28,19 @@ struct Preprocessing {
     std::vector<float> mean;
     std::vector<float> std;
 
+    /// Video datasets: frames per clip (the model sees [C, T, H, W] with T = clip_frames);
+    /// 0 means the dataset holds images.
+    int clip_frames = 0;
+    /// Frames from one frame of a clip to the next (1: consecutive frames).
+    int frame_stride = 1;
+    /// Clips taken from each video, each its own sample (see clip_frame_indices()).
+    int clips_per_video = 1;
+    /// Training only: "random" (each clip starts anywhere in its part of the video, drawn anew
+    /// every epoch) or "uniform" (in the middle of its part, as evaluation always does).
+    std::string clip_sampling = "random";
+
     int resize_side() const { return resize > 0 ? resize : image_size; }
+    bool is_video() const { return clip_frames > 0; }
 };
 
 /// ImageNet statistics as torchvision uses them, RGB order.

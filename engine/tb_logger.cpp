@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 
+#include "engine/clips.h"
 #include "engine/evaluation_report.h"
 #include "engine/image_io.h"
 #include "engine/models.h"
@@ -55,10 +56,23 @@ cv::Mat denormalized(const torch::Tensor& chw, const Preprocessing& p) {
     return m.clone();
 }
 
-/// An image file through the run's evaluation preprocessing, without normalization: an HWC
-/// float Mat in [0, 1]; empty when it cannot be read.
+/// The decoded image of a file, or for a video the middle frame of its evaluation clip.
+cv::Mat raw_view(const std::string& path, const Preprocessing& p) {
+    if (!p.is_video()) {
+        return read_image_raw(path);
+    }
+    const DecodedVideo video = decode_video(path, p.resize_side());
+    const int t = middle_frame(video, p);
+    return t < 0
+               ? cv::Mat()
+               : cv::Mat(video.rows, video.cols, CV_8UC3, const_cast<std::uint8_t*>(video.frame(t)))
+                     .clone();
+}
+
+/// An image file (a video's middle frame) through the run's evaluation preprocessing, without
+/// normalization: an HWC float Mat in [0, 1]; empty when it cannot be read.
 cv::Mat view_of(const std::string& path, const Preprocessing& p) {
-    const cv::Mat raw = read_image_raw(path);
+    const cv::Mat raw = raw_view(path, p);
     if (raw.empty()) {
         return {};
     }
@@ -262,7 +276,10 @@ void TensorBoardLogger::training_batch(const at::Tensor& images, int epoch, long
     std::vector<cv::Mat> tiles;
     const int64_t n = std::min<int64_t>(images.size(0), kBatchImages);
     for (int64_t i = 0; i < n; ++i) {
-        tiles.push_back(denormalized(images[i], m_experiment.preprocessing));
+        // A clip [C, T, H, W] shows its middle frame.
+        const torch::Tensor image =
+            images.dim() == 5 ? images[i].select(1, images.size(2) / 2) : images[i];
+        tiles.push_back(denormalized(image, m_experiment.preprocessing));
     }
     m_train->add_image("images/batch", tile(tiles, 8), step);
 }

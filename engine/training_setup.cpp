@@ -41,6 +41,9 @@ void scan_data(TrainingSetup& s, Observer& observer) {
     split.test_fraction = e.data.test_fraction;
     split.seed = e.data.split_seed;
     split.verify_decode = e.data.verify_decode;
+    split.clip_frames = e.preprocessing.clip_frames;
+    split.frame_stride = e.preprocessing.frame_stride;
+    split.clips_per_video = e.preprocessing.clips_per_video;
     s.scan = scan_image_folder(e.data.root, split);
     const DatasetScan& scan = s.scan;
     if (scan.val_held_out) {
@@ -107,6 +110,9 @@ void build_model(TrainingSetup& s, Observer& observer) {
     spec.arch = e.model.arch;
     spec.num_classes = static_cast<int>(s.scan.classes.size());
     spec.in_channels = e.preprocessing.channels;
+    spec.clip_frames = e.preprocessing.clip_frames;
+    spec.image_size = e.preprocessing.image_size;
+    spec.width = e.model.width;
     if (e.model.arch == "torchscript") {
         spec.torchscript = e.model.weights;
         s.model = make_model(spec);
@@ -130,6 +136,8 @@ void make_loaders(TrainingSetup& s, Observer& observer, Shard shard) {
     lo.seed = e.seed;
     lo.workers = e.data.workers;
     lo.cache_bytes = static_cast<std::size_t>(e.data.cache_mb) << 20;
+    lo.disk_cache_bytes = static_cast<std::size_t>(e.data.disk_cache_mb) << 20;
+    lo.disk_cache_dir = e.data.cache_dir;
     lo.shard_rank = shard.rank;
     lo.shard_count = shard.count;
     // Batch norm cannot train on a last batch of a single image: leave it out. Shards leave

@@ -11,12 +11,16 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/clips.h"
 #include "engine/errors.h"
 #include "engine/image_io.h"
+#include "engine/video_io.h"
 
 namespace wb {
 
 namespace {
+
+constexpr int kMaxStatsVideos = 64;
 
 /// Resizes so that the short side is `side`: INTER_AREA when shrinking, INTER_LINEAR when
 /// growing. Returns `image` itself when it already has that short side.
@@ -50,6 +54,21 @@ int centre_offset(int len, int crop) {
         return static_cast<int>(std::nearbyint((len - crop) / 2.0));
     }
     return -((crop - len) / 2);
+}
+
+/// The image a sample contributes to the dataset statistics: the image itself or, for a
+/// video, the middle frame of its evaluation clip (at the resize side). Empty when unreadable.
+cv::Mat stats_image(const Sample& sample, const Preprocessing& p) {
+    if (!p.is_video()) {
+        return read_image_raw(sample.path);
+    }
+    const DecodedVideo video = decode_video(sample.path, p.resize_side());
+    const int t = middle_frame(video, p);
+    if (t < 0) {
+        return {};
+    }
+    return cv::Mat(video.rows, video.cols, CV_8UC3, const_cast<std::uint8_t*>(video.frame(t)))
+        .clone();
 }
 
 }  // namespace
@@ -116,7 +135,9 @@ void preprocess_into(const cv::Mat& image, const Preprocessing& p, bool train, s
 void compute_mean_std(const std::vector<Sample>& samples, const Preprocessing& p,
                       std::vector<float>* mean, std::vector<float>* stddev, int max_images) {
     const std::size_t n = samples.size();
-    const std::size_t m = std::min<std::size_t>(n, std::size_t(std::max(1, max_images)));
+    // A video costs a whole decode: its middle frames come from fewer of them.
+    const int limit = p.is_video() ? std::min(max_images, kMaxStatsVideos) : max_images;
+    const std::size_t m = std::min<std::size_t>(n, std::size_t(std::max(1, limit)));
     Preprocessing plain = p;
     plain.mean.clear();
     plain.std.clear();
@@ -135,7 +156,7 @@ void compute_mean_std(const std::vector<Sample>& samples, const Preprocessing& p
         std::vector<float> buf(plane * C);
         std::mt19937 rng(0);
         for (std::size_t k = next++; k < m; k = next++) {
-            const cv::Mat raw = read_image_raw(samples[k * n / m].path);
+            const cv::Mat raw = stats_image(samples[k * n / m], p);
             if (raw.empty()) {
                 continue;
             }

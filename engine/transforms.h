@@ -21,8 +21,9 @@ void preprocess_into(const cv::Mat& image, const Preprocessing& p, bool train, s
 
 /// Mean and std per channel of the training images after resize and centre crop, before
 /// normalization (population std over all their pixels). Uses at most `max_images` images
-/// spread evenly over the list, on a few threads; unreadable ones are passed over. Throws
-/// DataError when none can be read.
+/// spread evenly over the list, on a few threads; unreadable ones are passed over. For videos
+/// (p.clip_frames > 0) the middle frame of each evaluation clip counts, from at most 64
+/// videos. Throws DataError when none can be read.
 void compute_mean_std(const std::vector<Sample>& samples, const Preprocessing& p,
                       std::vector<float>* mean, std::vector<float>* std, int max_images = 5000);
 

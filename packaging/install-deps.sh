@@ -24,6 +24,8 @@ packages=(
     python3-protobuf python3-crcmod python3-pil
     # tests: reference metrics (tests/python/metrics_reference.py)
     python3-sklearn
+    # the video demo and benchmark: OpenCV's sample videos (vtest.avi, Megamind.avi, tree.avi)
+    opencv-doc
 )
 
 missing=()

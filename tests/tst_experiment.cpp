@@ -237,6 +237,17 @@ void TestExperiment::roundTrip_data() {
     text.name = "tab\there, newline\nthere, caf\xc3\xa9, # not a comment, key: value";
     text.runs_dir = " leading and trailing spaces ";
     QTest::newRow("strings with special characters") << text;
+
+    Experiment video;
+    video.model.arch = "c3d_bn";
+    video.model.width = 0.125;
+    video.preprocessing.clip_frames = 16;
+    video.preprocessing.frame_stride = 2;
+    video.preprocessing.clips_per_video = 3;
+    video.preprocessing.clip_sampling = "uniform";
+    video.data.disk_cache_mb = 0;
+    video.data.cache_dir = "/tmp/clips";
+    QTest::newRow("video clips and C3D") << video;
 }
 
 void TestExperiment::roundTrip() {
@@ -292,6 +303,17 @@ void TestExperiment::badInput_data() {
                                    << 3 << 1 << "duplicate key 'epochs'";
 
     // Types
+    QTest::newRow("c3d_bn without clips") << "model:\n  arch: c3d_bn\n"
+                                          << 2 << 9 << "c3d_bn classifies video clips";
+    QTest::newRow("clips for an image model")
+        << "model:\n  arch: resnet18\npreprocessing:\n  clip_frames: 16\n"
+        << 2 << 9 << "resnet18 classifies images, not clips";
+    QTest::newRow("unknown clip sampling")
+        << "model:\n  arch: c3d_bn\npreprocessing:\n  clip_frames: 8\n  clip_sampling: middle\n"
+        << 5 << 18 << "unknown clip sampling 'middle'";
+    QTest::newRow("zero width")
+        << "model:\n  arch: c3d_bn\n  width: 0\npreprocessing:\n  clip_frames: 8\n"
+        << 3 << 10 << "model.width";
     QTest::newRow("word for an integer") << "epochs: three\n"
                                          << 1 << 9 << "'epochs' expects an integer, got 'three'";
     QTest::newRow("fraction for an integer") << "batch_size: 6.5\n"
@@ -529,7 +551,7 @@ void TestExperiment::validateWithoutPosition() {
 void TestExperiment::availableModels() {
     const auto& models = wb::available_models();
     QCOMPARE(models, (std::vector<std::string>{"small_cnn", "resnet18", "resnet34", "resnet50",
-                                               "vgg16_bn", "torchscript"}));
+                                               "vgg16_bn", "c3d_bn", "torchscript"}));
 }
 
 // ImageNet's preprocessing for a weights file, except for the keys the file sets.

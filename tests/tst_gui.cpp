@@ -49,6 +49,7 @@
 #include "engine/schedule.h"
 #include "engine/train_schedule.h"
 #include "engine/trainer.h"
+#include "tests/video_fixture.h"
 #include "widgets/chart_math.h"
 #include "widgets/lr_plot.h"
 #include "widgets/schedule_preview.h"
@@ -109,6 +110,7 @@ private slots:
     void iterationAxisFitsTheData();
     void chartsWithoutValidationSayTrain();
     void sampleCaptionsFitWithTheFullNameInATooltip();
+    void videoDatasetShowsMovingThumbnails();
     void everyLogLineHasATimestamp();
 
     // Command line (the workbench executable).
@@ -380,6 +382,43 @@ void TestGui::sampleCaptionsFitWithTheFullNameInATooltip() {
     QCoreApplication::sendEvent(&grid, &help);
     QTRY_COMPARE(QToolTip::text(), longName);
     QToolTip::hideText();
+}
+
+void TestGui::videoDatasetShowsMovingThumbnails() {
+    QTemporaryDir runs, data;
+    for (const char* cls : {"left", "right"}) {
+        QVERIFY(QDir(data.path()).mkpath(cls));
+        for (int i = 0; i < 2; ++i) {
+            const QString file = data.filePath(QString("%1/v%2.avi").arg(cls).arg(i));
+            QVERIFY(wb::test::write_fixture_video(file.toStdString(), 20, 32, 24, true));
+        }
+    }
+    auto window = makeWindow(runs.path(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(window->datasetPanel()->hasScan(), kScanTimeoutMs);
+    wb::Experiment e = window->experiment();
+    e.data.root = data.path().toStdString();
+    e.data.val_fraction = 0;
+    e.data.test_fraction = 0;
+    e.model.arch = "c3d_bn";
+    e.preprocessing.clip_frames = 4;
+    window->setExperiment(e);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        window->datasetPanel()->hasScan() && window->datasetPanel()->scan().video, kScanTimeoutMs);
+    QCOMPARE(window->datasetPanel()->scan().train.size(), std::size_t(4));
+    ImageGrid* samples = window->datasetPanel()->sampleGrid();
+    QCOMPARE(samples->count(), 2);
+    for (const ImageGrid::Item& item : samples->items()) {
+        // The centre 16 frames of a 20-frame video: frame values of frames 2 .. 17.
+        QCOMPARE(item.frames.size(), 16);
+        for (int k = 0; k < 16; ++k) {
+            const int gray = qGray(item.frames[k].pixel(1, 1));
+            QVERIFY2(std::abs(gray - wb::test::frame_value(k + 2)) <= 4,
+                     qPrintable(QString("frame %1: %2").arg(k).arg(gray)));
+        }
+    }
+    // The grid steps through the frames while it is shown.
+    const int first = samples->frameIndex();
+    QTRY_VERIFY_WITH_TIMEOUT(samples->frameIndex() > first + 1, 5000);
 }
 
 void TestGui::everyLogLineHasATimestamp() {

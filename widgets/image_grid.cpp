@@ -4,6 +4,7 @@
 #include <QFontMetrics>
 #include <QHelpEvent>
 #include <QPainter>
+#include <QTimer>
 #include <QToolTip>
 #include <algorithm>
 
@@ -19,10 +20,28 @@ ImageGrid::ImageGrid(QWidget* parent) : QWidget(parent) {
     QSizePolicy policy(QSizePolicy::Preferred, QSizePolicy::Preferred);
     policy.setHeightForWidth(true);
     setSizePolicy(policy);
+    m_timer = new QTimer(this);
+    m_timer->setInterval(100);
+    connect(m_timer, &QTimer::timeout, this, [this] {
+        ++m_frame;
+        update();
+    });
+}
+
+int ImageGrid::frameInterval() const {
+    return m_timer->interval();
 }
 
 void ImageGrid::setItems(const QList<Item>& items) {
     m_items = items;
+    m_frame = 0;
+    const bool moving = std::any_of(m_items.begin(), m_items.end(),
+                                    [](const Item& item) { return !item.frames.isEmpty(); });
+    if (moving) {
+        m_timer->start();
+    } else {
+        m_timer->stop();
+    }
     updateGeometry();
     update();
 }
@@ -138,11 +157,13 @@ void ImageGrid::paintEvent(QPaintEvent*) {
         const QRect cell = cellRect(i, columns);
         painter.fillRect(cell, palette().color(QPalette::Base));
         const Item& item = m_items[i];
-        if (!item.image.isNull()) {
-            const QSize fitted = item.image.size().scaled(cell.size(), Qt::KeepAspectRatio);
+        const QImage& image =
+            item.frames.isEmpty() ? item.image : item.frames[m_frame % item.frames.size()];
+        if (!image.isNull()) {
+            const QSize fitted = image.size().scaled(cell.size(), Qt::KeepAspectRatio);
             QRect target(QPoint(0, 0), fitted);
             target.moveCenter(cell.center());
-            painter.drawImage(target, item.image);
+            painter.drawImage(target, image);
         }
         painter.setPen(palette().color(QPalette::Mid));
         painter.drawRect(cell.adjusted(0, 0, -1, -1));

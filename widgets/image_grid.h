@@ -5,6 +5,8 @@
 #include <QString>
 #include <QWidget>
 
+class QTimer;
+
 namespace wb::ui {
 
 /// A grid of small images with a caption under each, scaled up with nearest-neighbour
@@ -17,6 +19,9 @@ public:
     struct Item {
         QImage image;
         QString caption;
+        /// A moving thumbnail (a video clip): drawn in turn instead of `image`, at
+        /// frameInterval() apart, looping.
+        QList<QImage> frames;
     };
 
     explicit ImageGrid(QWidget* parent = nullptr);
@@ -29,6 +34,10 @@ public:
     /// Side of the square cell an image is drawn in, in pixels. Default 56.
     void setCellSize(int pixels);
     int cellSize() const { return m_cellSize; }
+    /// Milliseconds between two frames of a moving thumbnail. Default 100.
+    int frameInterval() const;
+    /// The frame of the moving thumbnails drawn now (counts up while any item has frames).
+    int frameIndex() const { return m_frame; }
 
     /// Columns that fit into `width` pixels.
     int columnsFor(int width) const;
@@ -53,6 +62,8 @@ private:
     QRect cellRect(int index, int columns) const;
 
     QList<Item> m_items;
+    QTimer* m_timer = nullptr;  ///< steps the frames of moving thumbnails
+    int m_frame = 0;
     int m_cellSize = 56;
     int m_spacing = 6;
 };
