@@ -498,11 +498,11 @@ int run_lr_find(CLI::App* cmd, const TrainFlags& flags) {
     return report.status == "cancelled" ? 130 : 1;
 }
 
-int run_resume(const std::string& run_dir) {
+int run_resume(const std::string& run_dir, const std::string& data_root) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     ConsoleObserver observer(isatty(STDOUT_FILENO));
-    return exit_status(wb::resume(run_dir, observer, g_cancel));
+    return exit_status(wb::resume(run_dir, observer, g_cancel, data_root));
 }
 
 /// Prints the top classes of each image; a file that cannot be read is reported and skipped.
@@ -565,11 +565,16 @@ int main(int argc, char** argv) {
         "lr-find", "Run the learning-rate range test and print the suggested rates");
     add_train_flags(lr_find, lr_flags);
 
-    std::string resume_dir;
+    std::string resume_dir, resume_data;
     auto* resume =
         app.add_subcommand("resume", "Continue a stopped or killed run from its last checkpoint");
     resume->add_option("run_dir", resume_dir, "Run folder")
         ->required()
+        ->check(CLI::ExistingDirectory);
+    resume
+        ->add_option("--data", resume_data,
+                     "The run's dataset, when it is no longer where experiment.yaml says (a run "
+                     "trained in a container)")
         ->check(CLI::ExistingDirectory);
 
     std::string predict_dir, predict_checkpoint = "best.pt";
@@ -675,7 +680,7 @@ int main(int argc, char** argv) {
             return run_lr_find(lr_find, lr_flags);
         }
         if (*resume) {
-            return run_resume(resume_dir);
+            return run_resume(resume_dir, resume_data);
         }
         if (*launch) {
             return launch_local_processes(launch_nproc, launch_port, launch->remaining());

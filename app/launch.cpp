@@ -1,6 +1,7 @@
 #include "app/launch.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,8 +46,10 @@ int launch_local_processes(int nproc, int master_port, const std::vector<std::st
     if (nproc < 1) {
         throw std::runtime_error("launch: --nproc-per-node must be at least 1");
     }
-    if (command.empty()) {
-        throw std::runtime_error("launch: no command to run (for example: train --data DIR)");
+    if (command.empty() || (command.front() != "train" && command.front() != "resume")) {
+        throw std::runtime_error(
+            "launch: the processes run train or resume (for example: launch --nproc-per-node 2 "
+            "train --data DIR)");
     }
     const std::string exe = self_path();
     const int port = master_port > 0 ? master_port : wb::free_loopback_port();
@@ -61,6 +64,11 @@ int launch_local_processes(int nproc, int master_port, const std::vector<std::st
             throw std::runtime_error(std::string("launch: fork: ") + std::strerror(errno));
         }
         if (pid == 0) {
+            // A launcher that dies, even by kill -9, takes its processes with it.
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (::getppid() == 1) {
+                std::_Exit(1);
+            }
             const std::string r = std::to_string(rank), n = std::to_string(nproc),
                               p = std::to_string(port);
             ::setenv("RANK", r.c_str(), 1);
@@ -85,7 +93,20 @@ int launch_local_processes(int nproc, int master_port, const std::vector<std::st
     int result = 0;
     std::size_t running = children.size();
     bool stopping = false;
+    // A process that does not stop within this after being asked (stalled, say) is killed.
+    constexpr auto kGrace = std::chrono::seconds(30);
+    std::chrono::steady_clock::time_point stop_asked;
+    bool killed = false;
     while (running > 0) {
+        if (stopping && !killed && std::chrono::steady_clock::now() - stop_asked > kGrace) {
+            std::fprintf(stderr, "launch: killing the processes that did not stop\n");
+            for (pid_t pid : children) {
+                if (pid > 0) {
+                    ::kill(pid, SIGKILL);
+                }
+            }
+            killed = true;
+        }
         if (g_signal != 0 && !stopping) {
             // Each process stops as Ctrl-C stops a single one.
             for (pid_t pid : children) {
@@ -94,6 +115,7 @@ int launch_local_processes(int nproc, int master_port, const std::vector<std::st
                 }
             }
             stopping = true;
+            stop_asked = std::chrono::steady_clock::now();
         }
         int status = 0;
         const pid_t done = ::waitpid(-1, &status, WNOHANG);
@@ -122,6 +144,7 @@ int launch_local_processes(int nproc, int master_port, const std::vector<std::st
                         }
                     }
                     stopping = true;
+                    stop_asked = std::chrono::steady_clock::now();
                 }
             }
         }

@@ -1,6 +1,7 @@
 #include "engine/run_folder.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -131,6 +132,35 @@ void RunFolder::write_text(const std::string& name, const std::string& content) 
         fail(errno);
     }
     publish(name);
+}
+
+RunLock::RunLock(const std::string& dir) {
+    const std::string path = (fs::path(dir) / ".lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+        throw DataError(write_failure(path, std::strerror(errno)));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        char holder[32] = {};
+        const ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
+        ::close(fd_);
+        fd_ = -1;
+        const std::string pid = n > 0 ? std::string(holder, std::size_t(n)) : "";
+        throw DataError(dir + ": another process" +
+                        (pid.empty() ? std::string() : " (pid " + pid + ")") +
+                        " is training this run folder; wait for it to end or stop it first");
+    }
+    // The pid is only for the message of a refused second process: a failed write is harmless.
+    const std::string pid = std::to_string(::getpid());
+    if (::ftruncate(fd_, 0) == 0) {
+        [[maybe_unused]] const ssize_t written = ::pwrite(fd_, pid.data(), pid.size(), 0);
+    }
+}
+
+RunLock::~RunLock() {
+    if (fd_ >= 0) {
+        ::close(fd_);  // releases the lock
+    }
 }
 
 CsvLog::CsvLog(const std::string& path, const std::vector<std::string>& columns)

@@ -40,6 +40,22 @@ private:
 };
 
 /// A CSV file that is appended to row by row and flushed after each row.
+/// Holds a run folder for the one process that trains it: an advisory lock (flock) on its
+/// `.lock` file, which names the holder's process id. The lock goes with the process, however
+/// it ends (a kill -9 too), so a killed run's folder can be resumed at once.
+class RunLock {
+public:
+    /// Takes the lock of the folder `dir`. Throws DataError naming the folder and the process
+    /// that holds it.
+    explicit RunLock(const std::string& dir);
+    ~RunLock();
+    RunLock(const RunLock&) = delete;
+    RunLock& operator=(const RunLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
 class CsvLog {
 public:
     CsvLog() = default;

@@ -210,6 +210,7 @@ struct Progress {
     double stop_best = std::numeric_limits<double>::quiet_NaN();  ///< NaN: no epoch yet
     int stop_bad_epochs = 0;
     bool stopped_early = false;
+    int world_size = 1;  ///< processes of a data-parallel run; the shards depend on it
 };
 
 std::vector<torch::Device> generator_devices(const torch::Device& device) {
@@ -248,6 +249,7 @@ void save_resume_state(Classifier& model, torch::optim::Optimizer& optimizer, co
     archive.write("epoch_loss_sum", c10::IValue(p.epoch_loss_sum));
     write_int("epoch_correct", p.epoch_correct);
     write_int("epoch_count", p.epoch_count);
+    write_int("world_size", p.world_size);
     archive.write("stop_best", c10::IValue(p.stop_best));
     write_int("stop_bad_epochs", p.stop_bad_epochs);
     archive.write("stopped_early", c10::IValue(p.stopped_early));
@@ -300,6 +302,7 @@ Progress load_resume_state(Classifier& model, torch::optim::Optimizer& optimizer
     read_double("epoch_loss_sum", &p.epoch_loss_sum);
     read_int("epoch_correct", &p.epoch_correct);
     read_int("epoch_count", &p.epoch_count);
+    read_int("world_size", &p.world_size);
     read_double("stop_best", &p.stop_best);
     read_int("stop_bad_epochs", &p.stop_bad_epochs);
     if (archive.try_read("stopped_early", v)) {
@@ -395,6 +398,7 @@ private:
     TrainingSetup s_;
     std::optional<Schedule> schedule_;
     std::unique_ptr<RunFolder> run_;
+    std::unique_ptr<RunLock> lock_;  ///< held by the process that writes run_
     std::unique_ptr<TensorBoardLogger> tb_;
     CsvLog iterations_;
     CsvLog metrics_;
@@ -628,6 +632,7 @@ void Run::prepare_schedule() {
 
 void Run::open_folder() {
     run_ = std::make_unique<RunFolder>(RunFolder::create(e_.runs_dir, e_.name));
+    lock_ = std::make_unique<RunLock>(run_->path());
     result_.run_dir = run_->path();
     save_experiment(e_, run_->file("experiment.yaml"));
     std::string classes;
@@ -648,6 +653,10 @@ void Run::open_folder() {
 
 void Run::resume_folder() {
     run_ = std::make_unique<RunFolder>(RunFolder::open(resume_dir_));
+    if (main_) {
+        // Before anything is read: a folder that another process trains is left alone.
+        lock_ = std::make_unique<RunLock>(run_->path());
+    }
     const std::string state = run_->file(kResumeFile);
     if (!std::filesystem::exists(state)) {
         throw DataError(run_->path() +
@@ -680,6 +689,14 @@ void Run::resume_folder() {
         throw DataError(e_.data.root + ": " + std::to_string(s_.scan.train.size()) +
                         " training images now, " + std::to_string(progress_.train_size) +
                         " when the run started; resuming would not follow the same run");
+    }
+    const int processes = dist_ ? dist_->world_size() : 1;
+    if (progress_.world_size != processes) {
+        throw DataError(
+            run_->path() + ": the run trained as " + std::to_string(progress_.world_size) +
+            " processes, and each reads its own part of every batch; resume it as " +
+            std::to_string(progress_.world_size) + " too: workbench-cli launch " +
+            "--nproc-per-node " + std::to_string(progress_.world_size) + " resume " + run_->path());
     }
     if (progress_.step != progress_.epochs_done * steps_per_epoch_ + progress_.epoch_steps ||
         progress_.epoch_steps >= steps_per_epoch_) {
@@ -946,6 +963,7 @@ RunResult Run::execute() {
     // One optimizer step per group of grad_accumulation batches: the same count as
     // wb::total_steps(train size, batch_size, epochs, grad_accumulation, drop_last).
     prepare_schedule();
+    progress_.world_size = dist_ ? dist_->world_size() : 1;
     if (!resume_dir_.empty()) {
         resume_folder();
     } else if (main_) {
@@ -1088,7 +1106,8 @@ RunResult train(const Experiment& experiment, Observer& observer, const std::ato
     return run_guarded(run, observer);
 }
 
-RunResult resume(const std::string& run_dir, Observer& observer, const std::atomic<bool>& cancel) {
+RunResult resume(const std::string& run_dir, Observer& observer, const std::atomic<bool>& cancel,
+                 const std::string& data_root) {
     Experiment experiment;
     try {
         if (fs::exists(fs::path(run_dir) / "experiment.yaml") &&
@@ -1121,6 +1140,11 @@ RunResult resume(const std::string& run_dir, Observer& observer, const std::atom
         observer.on_message(Level::Error, result.message);
         observer.on_finished(result);
         return result;
+    }
+    if (!data_root.empty()) {
+        observer.on_message(
+            Level::Info, "dataset read from " + data_root + " instead of " + experiment.data.root);
+        experiment.data.root = data_root;
     }
     Run run(experiment, observer, cancel, run_dir);
     return run_guarded(run, observer);

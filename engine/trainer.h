@@ -15,12 +15,16 @@ namespace wb {
 RunResult train(const Experiment& experiment, Observer& observer, const std::atomic<bool>& cancel);
 
 /// Continues the run in `run_dir` from its last checkpoint (resume.pt, written at the end of
-/// each epoch): model, optimizer state, schedule position, epoch, best score and torch's random
-/// generator come back, the rows that metrics.csv and iterations.csv got after the checkpoint
-/// are dropped, and training goes on to the planned number of epochs with experiment.yaml's
-/// settings. The curves of a resumed run equal those of a run that was never stopped. Refuses
-/// (a failed result naming the file) a folder without resume.pt or a dataset that changed.
-RunResult resume(const std::string& run_dir, Observer& observer, const std::atomic<bool>& cancel);
+/// each epoch and inside long ones): model, optimizer state, schedule position, epoch and batch,
+/// best score and torch's random generators come back, the rows that metrics.csv and
+/// iterations.csv got after the checkpoint are dropped, and training goes on to the planned
+/// number of epochs with experiment.yaml's settings. The curves of a resumed run equal those
+/// of a run that was never stopped. Refuses (a failed result naming the file) a folder without
+/// resume.pt, one another process trains, or a dataset that changed. A non-empty `data_root`
+/// reads the dataset from there instead of experiment.yaml's data.root (a run trained in a
+/// container, resumed on the desktop).
+RunResult resume(const std::string& run_dir, Observer& observer, const std::atomic<bool>& cancel,
+                 const std::string& data_root = "");
 
 /// Sets the intra-op threads of libtorch: `threads` or, when 0, the number of cores.
 void set_threads(int threads);

@@ -244,6 +244,61 @@ private slots:
         QVERIFY2(bad.output.contains("no-such-folder"), qPrintable(bad.output));
     }
 
+    // Regression: a resume of a folder that was still training truncated its CSV files under
+    // the running process, which then finished with rows missing.
+    void aRunFolderIsTrainedByOneProcessAtATime() {
+        QProcess* p =
+            start_cli({"train", "--config", write_experiment("busy", path("busy-runs"), "")});
+        QString run;
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 120'000 && p->state() != QProcess::NotRunning) {
+            run = only_run(path("busy-runs"));
+            if (!run.isEmpty() && read_lines(run + "/iterations.csv").size() > 5) {
+                break;
+            }
+            QTest::qWait(5);
+        }
+        const Finished second = run_cli({"resume", run});
+        const Finished first = wait(p);
+        QCOMPARE(second.exit_code, 2);
+        QVERIFY2(second.output.contains("another process (pid"), qPrintable(second.output));
+        QVERIFY2(first.exit_code == 0, qPrintable(first.output));
+        QCOMPARE(read_lines(run + "/iterations.csv").size(), 1 + 3 * 40);
+        QCOMPARE(read_lines(run + "/metrics.csv").size(), 1 + 3);
+    }
+
+    // The launcher killed with SIGKILL takes its processes with it (they stop as on Ctrl-C);
+    // the run resumes only with as many processes as it trained with, whose shards it needs.
+    void aDataParallelRunResumesWithItsProcessCount() {
+        const QString runs = path("dp-kill-runs");
+        QProcess* p =
+            start_cli({"launch", "--nproc-per-node", "2", "train", "--config",
+                       write_experiment("dpkill", runs, "checkpoint:\n  every_steps: 5\n"),
+                       "--batch-size", "4"});
+        QString run;
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 120'000 && p->state() != QProcess::NotRunning) {
+            run = only_run(runs);
+            if (!run.isEmpty() && read_lines(run + "/iterations.csv").size() > 12) {
+                ::kill(pid_t(p->processId()), SIGKILL);
+                break;
+            }
+            QTest::qWait(5);
+        }
+        wait(p);
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(run + "/result.yaml"), 30'000);
+        QVERIFY(read_lines(run + "/result.yaml").contains("status: cancelled"));
+
+        const Finished alone = run_cli({"resume", run});
+        QCOMPARE(alone.exit_code, 2);
+        QVERIFY2(alone.output.contains("trained as 2 processes"), qPrintable(alone.output));
+        const Finished pair = run_cli({"launch", "--nproc-per-node", "2", "resume", run});
+        QVERIFY2(pair.exit_code == 0, qPrintable(pair.output));
+        QCOMPARE(read_lines(run + "/iterations.csv").size(), 1 + 3 * 40);
+    }
+
     void cudaTrainingWithMixedPrecision() {
         if (!torch::cuda::is_available()) {
             QSKIP("no CUDA device (or a CPU-only libtorch): CUDA training is not tested here");
