@@ -236,7 +236,9 @@ std::unique_ptr<Distributed> Distributed::from_environment(const std::string& de
         store_options.port = s.port;
         store_options.isServer = s.rank == 0;
         store_options.numWorkers = std::size_t(s.world_size);
-        store_options.waitWorkers = true;
+        // The group's own rendezvous waits for the others, once: with the store waiting too,
+        // a rank that never came was waited for twice the timeout.
+        store_options.waitWorkers = false;
         store_options.timeout = s.timeout;
         impl->store = c10::make_intrusive<c10d::TCPStore>(s.address, store_options);
         if (device_type == "cuda") {
@@ -262,8 +264,9 @@ std::unique_ptr<Distributed> Distributed::from_environment(const std::string& de
         throw;
     } catch (const std::exception& e) {
         throw TrainingError("Distributed: " + impl->who() + " could not join the group at " +
-                            where + " (timeout " + seconds_text(s.timeout) +
-                            ", WB_DIST_TIMEOUT): " + reason(e));
+                            where + " within " + seconds_text(s.timeout) +
+                            " (WB_DIST_TIMEOUT); is every one of the " +
+                            std::to_string(s.world_size) + " processes started? " + reason(e));
     }
     return std::unique_ptr<Distributed>(new Distributed(std::move(impl)));
 }
