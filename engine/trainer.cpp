@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/checkpoint.h"
 #include "engine/devices.h"
 #include "engine/distributed.h"
 #include "engine/errors.h"
@@ -39,34 +40,6 @@ namespace fs = std::filesystem;
 namespace wb {
 
 namespace {
-
-// The momentum of a group: SGD's momentum, Adam's and AdamW's beta1; 0 for other optimizers.
-double group_momentum(const torch::optim::OptimizerOptions& options) {
-    if (const auto* sgd = dynamic_cast<const torch::optim::SGDOptions*>(&options)) {
-        return sgd->momentum();
-    }
-    if (const auto* adam = dynamic_cast<const torch::optim::AdamOptions*>(&options)) {
-        return std::get<0>(adam->betas());
-    }
-    if (const auto* adamw = dynamic_cast<const torch::optim::AdamWOptions*>(&options)) {
-        return std::get<0>(adamw->betas());
-    }
-    return 0.0;
-}
-
-// libtorch's SGD reads the momentum at each step and starts its momentum buffer at the first
-// step with a momentum above 0, so a cycled momentum works from a configured momentum of 0.
-void set_group_momentum(torch::optim::OptimizerOptions& options, double momentum) {
-    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&options)) {
-        sgd->momentum(momentum);
-    } else if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&options)) {
-        adam->betas({momentum, std::get<1>(adam->betas())});
-    } else if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&options)) {
-        adamw->betas({momentum, std::get<1>(adamw->betas())});
-    } else {
-        throw std::logic_error("the schedule sets a momentum, which this optimizer does not have");
-    }
-}
 
 /// `text` as one word for a POSIX shell: as it is when that is safe, else in single quotes.
 std::string shell_quoted(const std::string& text) {
@@ -112,213 +85,12 @@ private:
 
 }  // namespace
 
-ScheduleSpec schedule_spec(const Experiment& e, long long steps_per_epoch) {
-    const ScheduleConfig& c = e.schedule;
-    ScheduleSpec s;
-    s.policy = c.policy;
-    s.lr = e.optimizer.lr;
-    s.step_size = c.step_epochs * steps_per_epoch;
-    s.gamma = c.gamma;
-    for (int epoch : c.milestones) {
-        s.milestones.push_back(epoch * steps_per_epoch);
-    }
-    s.t_max = 0;  // the whole run after the warm-up
-    s.eta_min = c.eta_min;
-    s.max_lr = e.optimizer.lr;
-    s.pct_start = c.pct_start;
-    s.anneal_strategy = c.anneal;
-    s.three_phase = c.three_phase;
-    s.div_factor = c.div_factor;
-    s.final_div_factor = c.final_div_factor;
-    s.cycle_momentum = c.cycle_momentum;
-    s.base_momentum = c.base_momentum;
-    s.max_momentum = c.max_momentum;
-    s.warmup_steps = c.warmup_steps;
-    s.warmup_start_factor = c.warmup_start_factor;
-    return s;
-}
-
-AppliedSchedule apply_schedule(torch::optim::Optimizer& optimizer, const Schedule& schedule,
-                               long long step, const std::vector<double>& lr_factors) {
-    auto& groups = optimizer.param_groups();
-    if (groups.empty()) {
-        throw std::logic_error("apply_schedule: the optimizer has no parameter group");
-    }
-    const double lr = schedule.lr(step);
-    for (std::size_t i = 0; i < groups.size(); ++i) {
-        auto& group = groups[i];
-        group.options().set_lr(i < lr_factors.size() ? lr * lr_factors[i] : lr);
-        if (schedule.has_momentum()) {
-            set_group_momentum(group.options(), schedule.momentum(step));
-        }
-    }
-    const auto& first = groups.front().options();
-    return {first.get_lr(), group_momentum(first)};
-}
-
 namespace {
 
-constexpr const char* kResumeFile = "resume.pt";
 const std::vector<std::string> kIterationColumns = {"step",     "epoch", "iteration", "loss",
                                                     "accuracy", "lr",    "momentum"};
 const std::vector<std::string> kMetricColumns = {
     "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "lr"};
-
-/// Writes `archive` as `name` in the run folder. It is serialized in memory first: libtorch's
-/// file writer aborts the process when a write fails (a full disk), and RunFolder::write_text
-/// reports that instead, keeping the previous file whole.
-void save_archive(torch::serialize::OutputArchive& archive, const RunFolder& run,
-                  const std::string& name) {
-    std::ostringstream bytes;
-    archive.save_to(bytes);
-    run.write_text(name, bytes.str());
-}
-
-void save_checkpoint(torch::nn::Module& model, const RunFolder& run, const std::string& name) {
-    torch::serialize::OutputArchive archive;
-    model.save(archive);
-    save_archive(archive, run, name);
-}
-
-void load_checkpoint(torch::nn::Module& model, const std::string& path) {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    model.load(archive);
-}
-
-/// Where a run stands at a checkpoint: with the model, the optimizer and torch's random
-/// generators in resume.pt, a resumed run follows the curve of one that was never stopped
-/// (the loader's order and augmentation depend only on the seed, the epoch and the position,
-/// so an epoch can restart at any batch).
-struct Progress {
-    int epochs_done = 0;
-    long long step = 0;
-    double best_score = -1;
-    int best_epoch = -1;
-    double last_lr = 0;
-    bool has_val = false;
-    std::int64_t train_size = 0;  ///< training images when the run started
-    double seconds = 0;           ///< the run's time up to the checkpoint, all sessions
-    // A checkpoint in the middle of epoch `epochs_done`: batches and optimizer steps done in it,
-    // and its running sums; all 0 at the end of an epoch.
-    std::int64_t epoch_batches = 0;
-    std::int64_t epoch_steps = 0;
-    double epoch_loss_sum = 0;
-    std::int64_t epoch_correct = 0;
-    std::int64_t epoch_count = 0;
-    // Early stopping: the best value of its metric and the epochs since it improved.
-    double stop_best = std::numeric_limits<double>::quiet_NaN();  ///< NaN: no epoch yet
-    int stop_bad_epochs = 0;
-    bool stopped_early = false;
-    int world_size = 1;  ///< processes of a data-parallel run; the shards depend on it
-};
-
-std::vector<torch::Device> generator_devices(const torch::Device& device) {
-    std::vector<torch::Device> devices = {torch::kCPU};
-    if (device.is_cuda()) {
-        devices.push_back(device);
-    }
-    return devices;
-}
-
-std::string generator_key(const torch::Device& device) {
-    return device.is_cuda() ? "cuda_rng" : "cpu_rng";
-}
-
-void save_resume_state(Classifier& model, torch::optim::Optimizer& optimizer, const Progress& p,
-                       const torch::Device& device, const RunFolder& run) {
-    torch::serialize::OutputArchive archive;
-    torch::serialize::OutputArchive model_archive, optimizer_archive;
-    model.save(model_archive);
-    optimizer.save(optimizer_archive);
-    archive.write("model", model_archive);
-    archive.write("optimizer", optimizer_archive);
-    const auto write_int = [&](const char* key, std::int64_t value) {
-        archive.write(key, c10::IValue(value));
-    };
-    write_int("epochs_done", p.epochs_done);
-    write_int("step", p.step);
-    archive.write("best_score", c10::IValue(p.best_score));
-    write_int("best_epoch", p.best_epoch);
-    archive.write("last_lr", c10::IValue(p.last_lr));
-    archive.write("has_val", c10::IValue(p.has_val));
-    write_int("train_size", p.train_size);
-    archive.write("seconds", c10::IValue(p.seconds));
-    write_int("epoch_batches", p.epoch_batches);
-    write_int("epoch_steps", p.epoch_steps);
-    archive.write("epoch_loss_sum", c10::IValue(p.epoch_loss_sum));
-    write_int("epoch_correct", p.epoch_correct);
-    write_int("epoch_count", p.epoch_count);
-    write_int("world_size", p.world_size);
-    archive.write("stop_best", c10::IValue(p.stop_best));
-    write_int("stop_bad_epochs", p.stop_bad_epochs);
-    archive.write("stopped_early", c10::IValue(p.stopped_early));
-    for (const auto& d : generator_devices(device)) {
-        auto gen = at::globalContext().defaultGenerator(d);
-        std::lock_guard<std::mutex> lock(gen.mutex());
-        archive.write(generator_key(d), gen.get_state(), /*is_buffer=*/true);
-    }
-    save_archive(archive, run, kResumeFile);
-}
-
-Progress load_resume_state(Classifier& model, torch::optim::Optimizer& optimizer,
-                           const torch::Device& device, const std::string& path) {
-    torch::serialize::InputArchive archive;
-    try {
-        archive.load_from(path, device);
-    } catch (const c10::Error& error) {
-        throw DataError(path + ": cannot read the checkpoint (" +
-                        std::string(error.what_without_backtrace()) + ")");
-    }
-    torch::serialize::InputArchive model_archive, optimizer_archive;
-    archive.read("model", model_archive);
-    archive.read("optimizer", optimizer_archive);
-    model.load(model_archive);
-    optimizer.load(optimizer_archive);
-    Progress p;
-    c10::IValue v;
-    const auto read_int = [&](const char* key, auto* out) {
-        if (archive.try_read(key, v)) {
-            *out = static_cast<std::decay_t<decltype(*out)>>(v.toInt());
-        }
-    };
-    const auto read_double = [&](const char* key, double* out) {
-        if (archive.try_read(key, v)) {
-            *out = v.toDouble();
-        }
-    };
-    read_int("epochs_done", &p.epochs_done);
-    read_int("step", &p.step);
-    read_double("best_score", &p.best_score);
-    read_int("best_epoch", &p.best_epoch);
-    read_double("last_lr", &p.last_lr);
-    if (archive.try_read("has_val", v)) {
-        p.has_val = v.toBool();
-    }
-    read_int("train_size", &p.train_size);
-    read_double("seconds", &p.seconds);
-    read_int("epoch_batches", &p.epoch_batches);
-    read_int("epoch_steps", &p.epoch_steps);
-    read_double("epoch_loss_sum", &p.epoch_loss_sum);
-    read_int("epoch_correct", &p.epoch_correct);
-    read_int("epoch_count", &p.epoch_count);
-    read_int("world_size", &p.world_size);
-    read_double("stop_best", &p.stop_best);
-    read_int("stop_bad_epochs", &p.stop_bad_epochs);
-    if (archive.try_read("stopped_early", v)) {
-        p.stopped_early = v.toBool();
-    }
-    for (const auto& d : generator_devices(device)) {
-        torch::Tensor rng;
-        if (!archive.try_read(generator_key(d), rng, /*is_buffer=*/true)) {
-            continue;
-        }
-        auto gen = at::globalContext().defaultGenerator(d);
-        std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_state(rng.to(torch::kCPU));
-    }
-    return p;
-}
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
