@@ -14,6 +14,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -225,6 +226,35 @@ private slots:
         QCOMPARE(metrics.size(), 4);
         const double val_accuracy = metrics.back().split(',').at(4).toDouble();
         QVERIFY2(val_accuracy > 0.9, qPrintable(metrics.back()));
+    }
+
+    // With every batch-norm layer frozen (a fixed feature extractor: only the head trains),
+    // nothing depends on how a global batch is split: two processes at batch 4 must take the
+    // steps of one process at batch 8, so the losses of all 120 steps agree to float rounding.
+    void twoProcessesTakeTheStepsOfOneOnTheSameGlobalBatches() {
+        const QString extra = "model:\n  arch: small_cnn\n  finetune: head\n";
+        const Finished one =
+            run_cli({"train", "--config", write_experiment("one", path("same-one"), extra),
+                     "--batch-size", "8"});
+        QVERIFY2(one.exit_code == 0, qPrintable(one.output));
+        const Finished two =
+            run_cli({"launch", "--nproc-per-node", "2", "train", "--config",
+                     write_experiment("two", path("same-two"), extra), "--batch-size", "4"});
+        QVERIFY2(two.exit_code == 0, qPrintable(two.output));
+        const QStringList a = read_lines(only_run(path("same-one")) + "/iterations.csv");
+        const QStringList b = read_lines(only_run(path("same-two")) + "/iterations.csv");
+        QCOMPARE(a.size(), 1 + 3 * 40);
+        QCOMPARE(b.size(), a.size());
+        const int loss = int(a.front().split(',').indexOf("loss"));
+        double first = 0, last = 0;
+        for (int row = 1; row < a.size(); ++row) {
+            const double x = a[row].split(',')[loss].toDouble();
+            const double y = b[row].split(',')[loss].toDouble();
+            QVERIFY2(std::abs(x - y) <= 1e-4 * std::abs(x),
+                     qPrintable(QString("step %1: %2 vs %3").arg(row - 1).arg(x).arg(y)));
+            (row == 1 ? first : last) = x;
+        }
+        QVERIFY2(last < 0.5 * first, "the head did learn");
     }
 
     // `launch` sets those variables itself; a process that fails stops the others.
