@@ -326,7 +326,8 @@ void MainWindow::onRunFinished(const wb::RunResult& result) {
         return;
     }
     if (result.status == "failed") {
-        showError(tr("Training failed"), QString::fromStdString(result.message));
+        // The engine's error and the run's summary are in the log already.
+        showError(tr("Training failed"), QString::fromStdString(result.message), /*logged=*/true);
     }
 }
 
@@ -336,8 +337,10 @@ void MainWindow::logMessage(wb::Level level, const QString& text) {
     statusBar()->showMessage(firstLine, level == wb::Level::Info ? kStatusMessageMs : 0);
 }
 
-void MainWindow::showError(const QString& title, const QString& text) {
-    m_log->append(wb::Level::Error, text);
+void MainWindow::showError(const QString& title, const QString& text, bool logged) {
+    if (!logged) {
+        m_log->append(wb::Level::Error, text);
+    }
     statusBar()->showMessage(text);
     if (!m_options.errorDialogs) {
         return;

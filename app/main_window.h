@@ -78,7 +78,8 @@ protected:
 private:
     void createMenus();
     void logMessage(wb::Level level, const QString& text);
-    void showError(const QString& title, const QString& text);
+    /// Logs `text` (unless `logged`: it is in the log already) and shows it in a dialog.
+    void showError(const QString& title, const QString& text, bool logged = false);
     void onRunFinished(const wb::RunResult& result);
     void applyRate(double lr, bool onecycle, const QString& lrFindDir);
     /// experiment(), when a job can start on it; otherwise nothing, with the reason shown.
