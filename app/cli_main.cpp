@@ -78,14 +78,9 @@ public:
     }
 
     void on_iteration(const wb::IterationStats& it) override {
-        // The running mean of this epoch, which ends equal to the epoch's train loss.
-        if (it.iteration == 0) {
-            loss_sum_ = 0;
-            loss_count_ = 0;
-        }
-        loss_sum_ += it.loss * it.batch_size;
-        loss_count_ += it.batch_size;
-        const double mean_loss = loss_sum_ / std::max<long long>(loss_count_, 1);
+        // The running mean of this epoch (a resumed one too), which ends equal to the epoch's
+        // train loss.
+        const double mean_loss = it.epoch_loss;
         const auto now = std::chrono::steady_clock::now();
         const double since = std::chrono::duration<double>(now - last_print_).count();
         const bool last = it.iteration + 1 == it.iterations_per_epoch;
@@ -199,8 +194,6 @@ private:
     bool tty_;
     std::string lr_find_dir_;
     bool bar_open_ = false;
-    double loss_sum_ = 0;
-    long long loss_count_ = 0;
     std::chrono::steady_clock::time_point last_print_{};
 };
 

@@ -36,7 +36,10 @@ struct IterationStats {
     int batch_size = 0;  ///< images in this batch (the last one may be partial)
     double loss = 0;
     double accuracy = 0;  ///< of this batch, in [0, 1]
-    double lr = 0;        ///< the rate the optimizer used for this step
+    /// Mean training loss of the epoch so far, this step included (and the part of the epoch
+    /// before a resume): at the epoch's last step, its train loss.
+    double epoch_loss = 0;
+    double lr = 0;  ///< the rate the optimizer used for this step
     /// The SGD momentum or Adam/AdamW beta1 used for this step: the schedule's under 1cycle,
     /// the configured one otherwise.
     double momentum = 0;

@@ -313,6 +313,8 @@ bool Run::train_epoch(int epoch) {
         it.batch_size = static_cast<int>(group_count);
         it.loss = group_loss / group_count;
         it.accuracy = static_cast<double>(group_correct) / group_count;
+        it.epoch_loss =
+            epoch_loss_sum_ / static_cast<double>(std::max<std::int64_t>(epoch_count_, 1));
         it.lr = applied.lr;
         it.momentum = applied.momentum;
         it.images_per_second = rate;
