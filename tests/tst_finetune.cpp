@@ -18,6 +18,7 @@
 #include "engine/train_schedule.h"
 #include "engine/trainer.h"
 #include "engine/training_setup.h"
+#include "model_spec.h"
 #include "stripes_fixture.h"
 
 namespace fs = std::filesystem;
@@ -148,7 +149,7 @@ void TestFineTune::frozenParametersDoNotChange() {
     e.optimizer.weight_decay = 1e-3;
     wb::validate(e);
     torch::manual_seed(5);
-    auto model = wb::make_model({e.model.arch, 4, 3});
+    auto model = wb::make_model(wb::test::model_spec(e.model.arch, 4, 3));
     std::vector<double> factors;
     auto optimizer = wb::make_model_optimizer(*model, e, &factors);
     const std::int64_t trainable = wb::set_trainable(*model, e.model, epoch);
@@ -220,7 +221,7 @@ void TestFineTune::backboneRateKeepsItsRatio() {
         wb::Schedule::make(wb::schedule_spec(e, per_epoch), 4 * per_epoch);
 
     torch::manual_seed(6);
-    auto model = wb::make_model({"small_cnn", 3, 1});
+    auto model = wb::make_model(wb::test::model_spec("small_cnn", 3, 1));
     std::vector<double> factors;
     auto optimizer = wb::make_model_optimizer(*model, e, &factors);
     QCOMPARE(factors, (std::vector<double>{1.0, 0.1}));

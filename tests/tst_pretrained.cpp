@@ -16,6 +16,8 @@
 #include "engine/models.h"
 #include "engine/pretrained.h"
 #include "engine/state_dict.h"
+#include "model_spec.h"
+#include "python_fixture.h"
 
 namespace {
 
@@ -45,9 +47,7 @@ private:
     std::string file(const QString& name) const { return dir_.filePath(name).toStdString(); }
 
     QTemporaryDir dir_;
-    bool tried_ = false;
-    QString skip_;
-    QString error_;
+    wb::test::PythonFixture fixture_;
 };
 
 void TestPretrained::initTestCase() {
@@ -57,34 +57,15 @@ void TestPretrained::initTestCase() {
 }
 
 bool TestPretrained::need_files() {
-    if (!tried_) {
-        tried_ = true;
-        const QString python = WB_PYTHON;
-        const QString script = QStringLiteral(WB_SOURCE_DIR) + "/tests/python/pretrained_files.py";
-        if (!QFileInfo(python).isExecutable()) {
-            skip_ = "no Python interpreter at WB_PYTHON=" + python;
-        } else {
-            QProcess process;
-            process.start(python, {script, dir_.path()});
-            const bool done = process.waitForFinished(300000);
-            const QString err = QString::fromLocal8Bit(process.readAllStandardError()).trimmed();
-            if (done && process.exitStatus() == QProcess::NormalExit && process.exitCode() == 3) {
-                skip_ = python + " has no torch or torchvision: " + err;
-            } else if (!done || process.exitStatus() != QProcess::NormalExit ||
-                       process.exitCode() != 0) {
-                error_ = "pretrained_files.py failed: " + err;
-            }
-        }
-    }
-    return error_.isEmpty() && skip_.isEmpty();
+    return fixture_.run(QStringLiteral("pretrained_files.py"), dir_.path());
 }
 
-#define NEED_FILES()                                        \
-    do {                                                    \
-        if (!need_files()) {                                \
-            QVERIFY2(error_.isEmpty(), qPrintable(error_)); \
-            QSKIP(qPrintable(skip_));                       \
-        }                                                   \
+#define NEED_FILES()                                                        \
+    do {                                                                    \
+        if (!need_files()) {                                                \
+            QVERIFY2(fixture_.error.isEmpty(), qPrintable(fixture_.error)); \
+            QSKIP(qPrintable(fixture_.skip));                               \
+        }                                                                   \
     } while (false)
 
 // ---------------------------------------------------------------------------------------------
@@ -99,7 +80,7 @@ void TestPretrained::torchvisionFilesGiveTorchvisionOutputs_data() {
 void TestPretrained::torchvisionFilesGiveTorchvisionOutputs() {
     QFETCH(QString, name);
     NEED_FILES();
-    auto model = wb::make_model({"resnet18", 10, 3});
+    auto model = wb::make_model(wb::test::model_spec("resnet18", 10, 3));
     const auto report = wb::load_pretrained(*model, "resnet18", wb::read_weights(file(name)), "x");
     QCOMPARE(report.loaded, std::size_t(122));
     QVERIFY(report.mismatched.empty());
@@ -122,7 +103,7 @@ void TestPretrained::newHeadKeepsThePretrainedBackbone() {
     QFETCH(QString, name);
     NEED_FILES();
     torch::manual_seed(3);
-    auto model = wb::make_model({"resnet18", 5, 3});
+    auto model = wb::make_model(wb::test::model_spec("resnet18", 5, 3));
     const auto fresh_fc = model->named_parameters()["fc.weight"].clone();
     const auto report = wb::load_pretrained(*model, "resnet18", wb::read_weights(file(name)), "x");
     QCOMPARE(report.loaded, std::size_t(120));
@@ -141,7 +122,7 @@ void TestPretrained::newHeadKeepsThePretrainedBackbone() {
 // A checkpoint as the trainer writes it (an OutputArchive), alone and in a run folder.
 void TestPretrained::ourCheckpointAndRunFolder() {
     torch::manual_seed(4);
-    auto trained = wb::make_model({"small_cnn", 4, 1});
+    auto trained = wb::make_model(wb::test::model_spec("small_cnn", 4, 1));
     {
         torch::NoGradGuard no_grad;
         for (auto& b : trained->named_buffers()) {
@@ -157,7 +138,7 @@ void TestPretrained::ourCheckpointAndRunFolder() {
     archive.save_to(run.filePath("best.pt").toStdString());
 
     for (const QString& path : {run.filePath("best.pt"), run.path()}) {
-        auto model = wb::make_model({"small_cnn", 4, 1});
+        auto model = wb::make_model(wb::test::model_spec("small_cnn", 4, 1));
         const auto report =
             wb::load_pretrained(*model, "small_cnn", wb::read_weights(path.toStdString()), "x");
         QCOMPARE(report.loaded, wb::state_dict(*trained).size());
@@ -214,7 +195,7 @@ void TestPretrained::badWeightsAreReportedByName() {
         notes.write("not a tensor in sight\n");
     }
     QVERIFY(QDir(dir_.path()).mkpath("empty-run"));
-    auto model = wb::make_model({arch.toStdString(), 10, channels});
+    auto model = wb::make_model(wb::test::model_spec(arch.toStdString(), 10, channels));
     const auto before = wb::state_dict(*model).at("layer1.0.conv1.weight").clone();
     try {
         wb::load_pretrained(*model, arch.toStdString(), wb::read_weights(file(name)), file(name));

@@ -24,6 +24,8 @@
 #include "engine/state_dict.h"
 #include "engine/torchscript_model.h"
 #include "engine/trainer.h"
+#include "model_spec.h"
+#include "python_fixture.h"
 #include "stripes_fixture.h"
 
 namespace fs = std::filesystem;
@@ -53,9 +55,7 @@ private:
     std::string file(const QString& name) const { return dir_.filePath(name).toStdString(); }
 
     QTemporaryDir dir_;
-    bool tried_ = false;
-    QString skip_;
-    QString error_;
+    wb::test::PythonFixture fixture_;
 };
 
 void TestTorchScriptModel::initTestCase() {
@@ -64,35 +64,15 @@ void TestTorchScriptModel::initTestCase() {
 }
 
 bool TestTorchScriptModel::need_files() {
-    if (!tried_) {
-        tried_ = true;
-        const QString python = WB_PYTHON;
-        const QString script =
-            QStringLiteral(WB_SOURCE_DIR) + "/tests/python/torchscript_models.py";
-        if (!QFileInfo(python).isExecutable()) {
-            skip_ = "no Python interpreter at WB_PYTHON=" + python;
-        } else {
-            QProcess process;
-            process.start(python, {script, dir_.path()});
-            const bool done = process.waitForFinished(300000);
-            const QString err = QString::fromLocal8Bit(process.readAllStandardError()).trimmed();
-            if (done && process.exitStatus() == QProcess::NormalExit && process.exitCode() == 3) {
-                skip_ = python + " has no torch or torchvision: " + err;
-            } else if (!done || process.exitStatus() != QProcess::NormalExit ||
-                       process.exitCode() != 0) {
-                error_ = "torchscript_models.py failed: " + err;
-            }
-        }
-    }
-    return error_.isEmpty() && skip_.isEmpty();
+    return fixture_.run(QStringLiteral("torchscript_models.py"), dir_.path());
 }
 
-#define NEED_FILES()                                        \
-    do {                                                    \
-        if (!need_files()) {                                \
-            QVERIFY2(error_.isEmpty(), qPrintable(error_)); \
-            QSKIP(qPrintable(skip_));                       \
-        }                                                   \
+#define NEED_FILES()                                                        \
+    do {                                                                    \
+        if (!need_files()) {                                                \
+            QVERIFY2(fixture_.error.isEmpty(), qPrintable(fixture_.error)); \
+            QSKIP(qPrintable(fixture_.skip));                               \
+        }                                                                   \
     } while (false)
 
 void TestTorchScriptModel::outputsAndFeaturesAsInPyTorch_data() {
@@ -114,7 +94,7 @@ void TestTorchScriptModel::outputsAndFeaturesAsInPyTorch() {
     QFETCH(int, classes);
     QFETCH(QString, head);
     NEED_FILES();
-    auto model = wb::make_model({"torchscript", classes, 3, file(name)});
+    auto model = wb::make_model(wb::test::model_spec("torchscript", classes, 3, file(name)));
     QCOMPARE(QString::fromStdString(model->head_prefix()), head);
     model->eval();
     const auto expected = wb::read_state_dict(file(io));
@@ -146,7 +126,7 @@ void TestTorchScriptModel::newHeadForOtherClasses() {
     QFETCH(QString, io);
     QFETCH(QString, head);
     NEED_FILES();
-    auto model = wb::make_model({"torchscript", 3, 3, file(name)});
+    auto model = wb::make_model(wb::test::model_spec("torchscript", 3, 3, file(name)));
     const auto expected = wb::read_state_dict(file(io));
     const auto original = wb::read_weights(file(name));
     const auto state = wb::state_dict(*model);
@@ -164,7 +144,7 @@ void TestTorchScriptModel::newHeadForOtherClasses() {
 void TestTorchScriptModel::notTorchScriptIsNamed() {
     NEED_FILES();
     try {
-        wb::make_model({"torchscript", 3, 3, file("tiny_io.pt")});
+        wb::make_model(wb::test::model_spec("torchscript", 3, 3, file("tiny_io.pt")));
         QFAIL("no error thrown");
     } catch (const std::exception& error) {
         QVERIFY2(QString(error.what()).contains("tiny_io.pt: not a TorchScript archive"),
